@@ -1,0 +1,219 @@
+package vmengine
+
+import (
+	"fmt"
+
+	"vmscope/pmap"
+)
+
+// Check re-derives every cached fact of the engine and compares: entry
+// order, disjointness and alignment; the free set as the exact complement
+// of the entries (and its max-gap augmentation); Size and NEntries against a
+// recount; no neighbours left that the merge rule would merge (FreeBSD);
+// object reference counts against the references that exist; shadow lists
+// against backing pointers; chains acyclic; pages owned by who holds them;
+// every PTE inside an entry, within its protection and mapping a page of the
+// entry's chain; wired and mapping counts. It returns the first violation.
+// Mirrors _vm_map_assert_consistent and gVisor's checkInvariants.
+func (e *Engine) Check() error {
+	refs := make(map[ObjID]int)
+	var pms []*pmap.Pmap
+	for vs := range e.spaces {
+		if err := vs.checkMap(refs); err != nil {
+			return err
+		}
+		pms = append(pms, vs.Pmap)
+	}
+	for id, o := range e.objects {
+		if o.ID != id {
+			return fmt.Errorf("object %d filed under %d", o.ID, id)
+		}
+		if o.Backing != 0 {
+			b := e.objects[o.Backing]
+			if b == nil {
+				return fmt.Errorf("object %d backed by dead object %d", id, o.Backing)
+			}
+			refs[o.Backing]++
+			if !containsID(b.Shadows, id) {
+				return fmt.Errorf("object %d missing from backing %d's shadow list", id, o.Backing)
+			}
+		}
+		for _, s := range o.Shadows {
+			if so := e.objects[s]; so == nil || so.Backing != id {
+				return fmt.Errorf("object %d lists %d as shadow but it is not backed by it", id, s)
+			}
+		}
+		depth := 0
+		for b := o.Backing; b != 0; b = e.objects[b].Backing {
+			if depth++; depth > len(e.objects) {
+				return fmt.Errorf("shadow chain of object %d has a cycle", id)
+			}
+		}
+		for idx, f := range o.Pages {
+			fr, ok := e.phys.Frame(f)
+			if !ok {
+				return fmt.Errorf("object %d page %d holds freed frame %d", id, idx, f)
+			}
+			if fr.Object != uint64(id) || fr.Index != idx {
+				return fmt.Errorf("frame %d owned by %d/%d but held by object %d page %d", f, fr.Object, fr.Index, id, idx)
+			}
+		}
+	}
+	for id, o := range e.objects {
+		if refs[id] != o.Ref {
+			return fmt.Errorf("object %d: ref_count %d, recount %d", id, o.Ref, refs[id])
+		}
+	}
+	for id := range refs {
+		if e.objects[id] == nil {
+			return fmt.Errorf("an entry references dead object %d", id)
+		}
+	}
+	owned := 0
+	for _, o := range e.objects {
+		owned += len(o.Pages)
+	}
+	if owned != e.phys.Len() {
+		return fmt.Errorf("%d frames allocated but %d owned by objects", e.phys.Len(), owned)
+	}
+	for _, pm := range pms {
+		if err := pm.Check(); err != nil {
+			return err
+		}
+	}
+	return e.phys.CheckMapCounts(pms)
+}
+
+func containsID(s []ObjID, id ObjID) bool {
+	for _, x := range s {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
+	e := vs.eng
+	m := &vs.Map
+	var size uint64
+	n := 0
+	var prev Entry
+	hasPrev := false
+	var err error
+	cursor := m.Min
+	frees := m.Free()
+	fi := 0
+	checkGap := func(s, t uint64) error {
+		if s == t {
+			return nil
+		}
+		if fi >= len(frees) || frees[fi] != [2]uint64{s, t} {
+			got := "nothing"
+			if fi < len(frees) {
+				got = fmt.Sprintf("[%#x-%#x)", frees[fi][0], frees[fi][1])
+			}
+			return fmt.Errorf("free set: want gap [%#x-%#x), have %s", s, t, got)
+		}
+		fi++
+		return nil
+	}
+	m.entries.Ascend(func(en Entry) bool {
+		switch {
+		case en.Start >= en.End:
+			err = fmt.Errorf("entry %v: start >= end", en)
+		case en.Start&e.pageMask != 0 || en.End&e.pageMask != 0:
+			err = fmt.Errorf("entry %v not page aligned", en)
+		case en.Start < m.Min || en.End > m.Max:
+			err = fmt.Errorf("entry %v outside map [%#x-%#x)", en, m.Min, m.Max)
+		case hasPrev && prev.End > en.Start:
+			err = fmt.Errorf("entries overlap: %v and %v", prev, en)
+		case hasPrev && !m.linux && m.mergeable(&prev, &en):
+			err = fmt.Errorf("mergeable neighbours left apart: %v and %v", prev, en)
+		case en.Object != 0 && e.objects[en.Object] == nil:
+			err = fmt.Errorf("entry %v references dead object", en)
+		case !en.Prot.Subset(en.MaxProt):
+			err = fmt.Errorf("entry %v: protection exceeds max", en)
+		case (en.Wired != 0) != (en.Flags&EntryUserWired != 0):
+			err = fmt.Errorf("entry %v: wired count and USER_WIRED disagree", en)
+		}
+		if err != nil {
+			return false
+		}
+		if err = checkGap(cursor, en.Start); err != nil {
+			return false
+		}
+		cursor = en.End
+		if en.Object != 0 {
+			refs[en.Object]++
+		}
+		if !en.IsGuard() {
+			size += en.Size()
+		}
+		n++
+		prev, hasPrev = en, true
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if err := checkGap(cursor, m.Max); err != nil {
+		return err
+	}
+	if fi != len(frees) {
+		return fmt.Errorf("free set has %d extra intervals", len(frees)-fi)
+	}
+	if bad := m.free.checkAug(); bad != "" {
+		return fmt.Errorf("free set: %s broken", bad)
+	}
+	if size != m.Size {
+		return fmt.Errorf("map size %#x, recount %#x", m.Size, size)
+	}
+	if n != m.NEntries {
+		return fmt.Errorf("map nentries %d, recount %d", m.NEntries, n)
+	}
+	// pmap ⊆ map: every PTE lies in an entry, within its protection, and
+	// maps a page of that entry's chain at the right index.
+	vs.Pmap.Range(0, ^uint64(0), func(p pmap.PTE) bool {
+		va := e.ptoa(p.VPN)
+		en, ok := m.Lookup(va)
+		if !ok {
+			err = fmt.Errorf("PTE for %#x outside every entry", va)
+			return false
+		}
+		allowed := pmap.Prot(en.Prot)
+		if m.linux && en.Prot&ProtWrite != 0 {
+			allowed |= pmap.ProtRead
+		}
+		if p.Prot&^allowed != 0 {
+			err = fmt.Errorf("PTE for %#x has prot %d beyond entry %v", va, p.Prot, en)
+			return false
+		}
+		if (p.Wired) != (en.Wired != 0) && p.Wired {
+			err = fmt.Errorf("PTE for %#x wired in unwired entry %v", va, en)
+			return false
+		}
+		if en.Object == 0 {
+			err = fmt.Errorf("PTE for %#x in entry %v without object", va, en)
+			return false
+		}
+		fr, _ := e.phys.Frame(p.Frame)
+		o, idx := e.objects[en.Object], e.atop(va-en.Start+en.Offset)
+		for {
+			if uint64(o.ID) == fr.Object {
+				if idx != fr.Index {
+					err = fmt.Errorf("PTE for %#x maps page %d of object %d, want page %d", va, fr.Index, o.ID, idx)
+				}
+				break
+			}
+			if o.Backing == 0 {
+				err = fmt.Errorf("PTE for %#x maps frame %d of object %d outside entry %v's chain", va, p.Frame, fr.Object, en)
+				break
+			}
+			idx += e.atop(o.BackingOffset)
+			o = e.objects[o.Backing]
+		}
+		return err == nil
+	})
+	return err
+}

@@ -1,0 +1,153 @@
+package vmengine
+
+import "vmscope/pmap"
+
+type pmapPTE = pmap.PTE
+
+func pmapProt(p Prot) pmap.Prot { return pmap.Prot(p) }
+
+// pmapEnter installs one PTE.
+func (vs *Vmspace) pmapEnter(vpn uint64, f pmap.FrameID, prot Prot, wired, referenced, modified bool) {
+	vs.Pmap.Enter(pmap.PTE{VPN: vpn, Frame: f, Prot: pmapProt(prot), Wired: wired, Referenced: referenced, Modified: modified})
+}
+
+type faultFlags uint8
+
+const (
+	faultWire    faultFlags = 1 << iota // wiring: fault with the entry's full protection
+	faultNoStore                        // a write that stores no new value (wiring, COW copy)
+)
+
+// fault resolves one access to addr in this address space, as a page fault
+// would: it looks the entry up (growing a stack into its gap when the access
+// lands there), checks the protection, performs a pending copy-on-write
+// (shadowing the object), allocates the entry's anonymous object on first
+// touch, walks the shadow chain to the page (zero-filling in the first
+// object, paging in from a file, copying or moving a backing page on a
+// write) and enters the PTE. A write stores value as the page's content.
+// It returns the signal the access raises (SigNone on success). Mirrors
+// vm_fault_trap → vm_fault → vm_map_lookup (and vm_fault_cow).
+func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags) Signal {
+	e := vs.eng
+	m := &vs.Map
+	var en Entry
+	for tries := 0; ; tries++ {
+		var ok bool
+		en, ok = m.Lookup(addr)
+		if !ok {
+			return SigSEGVMapErr
+		}
+		need := Prot(access)
+		allowed := en.Prot
+		if m.linux && need == ProtRead && allowed&(ProtRead|ProtWrite|ProtExec) != 0 {
+			allowed |= ProtRead // x86: any access right implies read (Linux access_error)
+		}
+		if need.Subset(allowed) && en.Prot != ProtNone {
+			break
+		}
+		if tries == 0 && en.Flags&EntryStackGapDn != 0 && en.Prot == ProtNone {
+			if vs.growStack(addr, en, vs.Lim) == KernSuccess {
+				continue
+			}
+		}
+		return SigSEGVAccErr
+	}
+	ft := Prot(access)
+	if ff&faultWire != 0 || en.Wired != 0 {
+		ft = en.Prot
+	}
+	prot := en.Prot
+	if m.linux && prot&ProtWrite != 0 {
+		prot |= ProtRead
+	}
+	changed := false
+	if en.Flags&EntryNeedsCopy != 0 {
+		if ft&ProtWrite != 0 {
+			obj, off := e.shadow(en.Object, en.Offset, en.Size())
+			if obj != en.Object || off != en.Offset {
+				// A fresh shadow takes over the entry's charge.
+				if en.Charged {
+					e.objects[obj].Charged = true
+					en.Charged = false
+				}
+			} else if e.objects[obj].Charged {
+				en.Charged = false
+			}
+			en.Object, en.Offset = obj, off
+			en.Flags &^= EntryNeedsCopy
+			changed = true
+		} else {
+			prot &^= ProtWrite
+		}
+	}
+	if en.Object == 0 {
+		size := e.atop(en.Size())
+		if m.linux {
+			size = e.atop(en.Offset) + size // objects are indexed by pgoff
+		}
+		o := e.allocAnon(size)
+		o.Charged = en.Charged
+		en.Object, en.Charged = o.ID, false
+		if !m.linux {
+			en.Offset = 0
+		}
+		changed = true
+	}
+	if changed {
+		m.put(en)
+	}
+	pindex := e.atop(addr-en.Start+en.Offset) + 0
+	first := e.objects[en.Object]
+	o, idx := first, pindex
+	var frame pmap.FrameID
+	for {
+		if f, ok := o.Pages[idx]; ok {
+			frame = f
+			break
+		}
+		if o.Type == ObjVnode {
+			if idx >= o.Size {
+				return SigBUSObjErr
+			}
+			frame = e.phys.Alloc(uint64(o.ID), idx, o.File.data[idx])
+			o.Pages[idx] = frame
+			break
+		}
+		if o.Type == ObjDevice {
+			frame = e.phys.Alloc(uint64(o.ID), idx, 0)
+			o.Pages[idx] = frame
+			break
+		}
+		if o.Backing == 0 {
+			o, idx = first, pindex
+			frame = e.phys.Alloc(uint64(o.ID), idx, 0)
+			o.Pages[idx] = frame
+			break
+		}
+		idx += e.atop(o.BackingOffset)
+		o = e.objects[o.Backing]
+	}
+	if o != first {
+		if ft&ProtWrite != 0 {
+			if first.Backing == o.ID && o.Ref == 1 && len(o.Shadows) == 1 && o.Type == ObjAnon {
+				// vm_fault_cow: the backing object is ours alone, so the
+				// page moves up instead of being copied.
+				delete(o.Pages, idx)
+				first.Pages[pindex] = frame
+				e.phys.SetOwner(frame, uint64(first.ID), pindex)
+			} else {
+				frame = e.phys.Alloc(uint64(first.ID), pindex, e.phys.Value(frame))
+				first.Pages[pindex] = frame
+			}
+		} else {
+			prot &^= ProtWrite
+		}
+	}
+	write := ft&ProtWrite != 0
+	if Access(access) == AccessWrite && ff&faultNoStore == 0 {
+		e.phys.SetValue(frame, value)
+	}
+	vpn := e.atop(addr)
+	vs.pmapEnter(vpn, frame, prot, en.Wired != 0, true, write && Access(access) == AccessWrite)
+	return SigNone
+}

@@ -1,0 +1,191 @@
+package vmengine
+
+import "vmscope/pmap"
+
+// Fork creates a child of parent with pid (0: next free) and a copy of its
+// address space by each entry's inheritance: NONE entries are left out,
+// SHARE entries share the object, COPY entries become copy-on-write in both
+// (writable wired entries are copied at once), ZERO entries come up empty.
+// Wiring is never inherited. Mirrors vmspace_fork and vm_map_copy_entry.
+func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
+	child, err := e.NewProcess(pid)
+	if err != nil {
+		return nil, err
+	}
+	child.Parent = parent.PID
+	for fd, d := range parent.FDs {
+		child.FDs[fd] = d
+	}
+	pv, cv := parent.VS, child.VS
+	cv.Lim, cv.LimMax = pv.Lim, pv.LimMax
+	cv.Map.Min, cv.Map.Max = pv.Map.Min, pv.Map.Max
+	cv.Map.free = newFreeSet()
+	cv.Map.free.add(pv.Map.Min, pv.Map.Max)
+	cv.Map.Flags = pv.Map.Flags &^ MapWireFuture
+	cv.Map.anonLoc = pv.Map.anonLoc
+	cv.TAddr, cv.DAddr, cv.DSize, cv.SSize, cv.MaxSAddr = pv.TAddr, pv.DAddr, pv.DSize, pv.SSize, pv.MaxSAddr
+	cv.StartBrk, cv.Brk, cv.MmapBase, cv.PKeys = pv.StartBrk, pv.Brk, pv.MmapBase, pv.PKeys
+
+	for _, old := range pv.Map.Entries() {
+		inh := old.Inherit
+		if pv.Map.linux {
+			switch {
+			case old.LFlags&LinuxDontCopy != 0:
+				inh = InheritNone
+			case old.LFlags&LinuxWipeOnFork != 0:
+				inh = InheritZero
+			}
+		}
+		if old.IsGuard() && inh != InheritNone {
+			inh = InheritCopy
+		}
+		switch inh {
+		case InheritNone:
+		case InheritShare:
+			e.forkShare(pv, cv, old)
+		case InheritCopy:
+			e.forkCopy(pv, cv, old)
+		case InheritZero:
+			n := Entry{Start: old.Start, End: old.End, Prot: old.Prot, MaxProt: old.MaxProt,
+				Inherit: InheritZero, Charged: true, LFlags: old.LFlags &^ (LinuxLocked | LinuxLockOnFault),
+				Name: old.Name, PKey: old.PKey,
+				Flags: old.Flags &^ (EntryUserWired | EntryInTransition | EntryWriteCnt | EntryVnExec | EntryCOW | EntryNeedsCopy)}
+			if pv.Map.linux {
+				n.Offset = old.Offset
+			}
+			cv.Map.link(n)
+		}
+	}
+	return child, nil
+}
+
+// forkShare shares old's object with the child, creating the object first
+// if the entry had none and resolving a pending copy first (a shared
+// shadow). Mirrors the VM_INHERIT_SHARE case of vmspace_fork.
+func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) {
+	if old.Object == 0 && !old.IsGuard() {
+		size := e.atop(old.Size())
+		if pv.Map.linux {
+			size += e.atop(old.Offset)
+		}
+		o := e.allocAnon(size)
+		o.Charged = old.Charged
+		old.Object, old.Charged = o.ID, false
+		if !pv.Map.linux {
+			old.Offset = 0
+		}
+	}
+	if old.Object != 0 {
+		obj := old.Object
+		e.reference(obj)
+		if old.Flags&EntryNeedsCopy != 0 {
+			nobj, noff := e.shadow(old.Object, old.Offset, old.Size())
+			old.Object, old.Offset = nobj, noff
+			old.Flags &^= EntryNeedsCopy
+			e.reference(nobj)
+			e.deallocate(obj)
+			obj = nobj
+		}
+		o := e.objects[obj]
+		o.Flags &^= ObjOneMapping
+		if old.Charged {
+			o.Charged = true
+			old.Charged = false
+		}
+	}
+	pv.Map.put(old)
+	n := old
+	n.Flags &^= EntryUserWired | EntryInTransition
+	n.Wired = 0
+	n.LFlags &^= LinuxLocked | LinuxLockOnFault
+	cv.Map.link(n)
+	pmapCopy(pv, cv, old.Start, old.End)
+}
+
+// forkCopy gives the child a copy-on-write copy of old. Mirrors the
+// VM_INHERIT_COPY case of vmspace_fork and vm_map_copy_entry.
+func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
+	n := old
+	n.Flags &^= EntryUserWired | EntryInTransition | EntryWriteCnt
+	n.Wired = 0
+	n.Object = 0
+	n.Charged = false
+	n.LFlags &^= LinuxLocked | LinuxLockOnFault
+	if old.Wired == 0 || old.Prot&ProtWrite == 0 {
+		if old.Flags&EntryNeedsCopy == 0 && old.Prot&ProtWrite != 0 {
+			pv.Pmap.Protect(e.atop(old.Start), e.atop(old.End), pmapProt(old.Prot&^ProtWrite))
+		}
+		if old.Object != 0 {
+			src := e.objects[old.Object]
+			if src.Type == ObjAnon {
+				e.collapse(src)
+				if src.Flags&ObjOneMapping != 0 {
+					e.split(&old)
+					src = e.objects[old.Object]
+				}
+				src.Ref++
+				src.Flags &^= ObjOneMapping
+			} else {
+				src.Ref++
+			}
+			wasNeedsCopy := old.Flags&EntryNeedsCopy != 0
+			if old.Charged && !wasNeedsCopy {
+				src.Charged = true
+			}
+			old.Flags |= EntryCOW | EntryNeedsCopy
+			n.Flags |= EntryCOW | EntryNeedsCopy
+			n.Object = src.ID
+			n.Offset = old.Offset
+			if old.Charged {
+				n.Charged = true
+				if !wasNeedsCopy {
+					old.Charged = false
+				}
+			}
+		} else {
+			if !old.IsGuard() && !pv.Map.linux {
+				n.Offset = 0
+			}
+			n.Charged = old.Charged
+		}
+		pv.Map.put(old)
+		cv.Map.link(n)
+		pmapCopy(pv, cv, old.Start, old.End)
+		return
+	}
+	// Writable wired memory is never made copy-on-write: the child gets
+	// private copies of every page now (vm_fault_copy_entry).
+	size := e.atop(old.Size())
+	dst := e.allocAnon(size)
+	dst.Charged = true
+	n.Flags &^= EntryCOW | EntryNeedsCopy
+	n.Object, n.Offset = dst.ID, 0
+	cv.Map.link(n)
+	if old.Object != 0 {
+		src := e.objects[old.Object]
+		for i := uint64(0); i < size; i++ {
+			_, _, f, ok := e.findPage(src, e.atop(old.Offset)+i)
+			if !ok {
+				continue
+			}
+			nf := e.phys.Alloc(uint64(dst.ID), i, e.phys.Value(f))
+			dst.Pages[i] = nf
+			cv.pmapEnter(e.atop(old.Start)+i, nf, old.Prot, false, true, false)
+		}
+	}
+}
+
+// pmapCopy copies the parent's PTEs for [start, end) into the child without
+// the wired, modified and referenced bits. Mirrors amd64 pmap_copy.
+func pmapCopy(pv, cv *Vmspace, start, end uint64) {
+	e := pv.eng
+	var ptes []pmap.PTE
+	pv.Pmap.Range(e.atop(start), e.atop(end), func(p pmap.PTE) bool {
+		ptes = append(ptes, p)
+		return true
+	})
+	for _, p := range ptes {
+		p.Wired, p.Modified, p.Referenced = false, false, false
+		cv.Pmap.Enter(p)
+	}
+}

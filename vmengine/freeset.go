@@ -1,0 +1,331 @@
+package vmengine
+
+// freeSet is the set of unmapped address ranges of a map, kept as maximal
+// disjoint intervals in a treap ordered by start and augmented with the
+// largest interval size in each subtree. It plays the part of FreeBSD's
+// per-entry max_free (vm_map_findspace) and Linux's rb_subtree_gap
+// (unmapped_area, unmapped_area_topdown): both first-fit ascending and
+// highest-fit descending searches run in O(log n).
+//
+// Nodes live in one slice and link by index, so a copy is a slice copy and
+// the structure is deterministic (priorities are a hash of the start).
+type freeSet struct {
+	nodes []freeNode
+	root  int32
+	free  int32 // head of the free-node list (linked through left)
+	count int
+}
+
+type freeNode struct {
+	start, end  uint64
+	maxSize     uint64 // largest end-start in this subtree
+	prio        uint64
+	left, right int32
+}
+
+const nilNode = -1
+
+func newFreeSet() freeSet { return freeSet{root: nilNode, free: nilNode} }
+
+func (fs *freeSet) clone() freeSet {
+	c := *fs
+	c.nodes = append([]freeNode(nil), fs.nodes...)
+	return c
+}
+
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func (fs *freeSet) alloc(start, end uint64) int32 {
+	n := freeNode{start: start, end: end, maxSize: end - start, prio: mix64(start), left: nilNode, right: nilNode}
+	if fs.free != nilNode {
+		i := fs.free
+		fs.free = fs.nodes[i].left
+		fs.nodes[i] = n
+		return i
+	}
+	fs.nodes = append(fs.nodes, n)
+	return int32(len(fs.nodes) - 1)
+}
+
+func (fs *freeSet) release(i int32) {
+	fs.nodes[i] = freeNode{left: fs.free, right: nilNode}
+	fs.free = i
+}
+
+func (fs *freeSet) fix(i int32) {
+	n := &fs.nodes[i]
+	m := n.end - n.start
+	if n.left != nilNode && fs.nodes[n.left].maxSize > m {
+		m = fs.nodes[n.left].maxSize
+	}
+	if n.right != nilNode && fs.nodes[n.right].maxSize > m {
+		m = fs.nodes[n.right].maxSize
+	}
+	n.maxSize = m
+}
+
+// split divides the treap t into keys < k and keys >= k.
+func (fs *freeSet) split(t int32, k uint64) (int32, int32) {
+	if t == nilNode {
+		return nilNode, nilNode
+	}
+	if fs.nodes[t].start < k {
+		l, r := fs.split(fs.nodes[t].right, k)
+		fs.nodes[t].right = l
+		fs.fix(t)
+		return t, r
+	}
+	l, r := fs.split(fs.nodes[t].left, k)
+	fs.nodes[t].left = r
+	fs.fix(t)
+	return l, t
+}
+
+// merge joins treaps a and b where every key of a is below every key of b.
+func (fs *freeSet) merge(a, b int32) int32 {
+	if a == nilNode {
+		return b
+	}
+	if b == nilNode {
+		return a
+	}
+	if fs.nodes[a].prio > fs.nodes[b].prio {
+		fs.nodes[a].right = fs.merge(fs.nodes[a].right, b)
+		fs.fix(a)
+		return a
+	}
+	fs.nodes[b].left = fs.merge(a, fs.nodes[b].left)
+	fs.fix(b)
+	return b
+}
+
+// floor returns the node with the greatest start <= a, or nilNode.
+func (fs *freeSet) floor(a uint64) int32 {
+	best := int32(nilNode)
+	for t := fs.root; t != nilNode; {
+		if fs.nodes[t].start <= a {
+			best = t
+			t = fs.nodes[t].right
+		} else {
+			t = fs.nodes[t].left
+		}
+	}
+	return best
+}
+
+// contains reports whether [s, e) is wholly free.
+func (fs *freeSet) contains(s, e uint64) bool {
+	i := fs.floor(s)
+	return i != nilNode && fs.nodes[i].end >= e
+}
+
+// intervalAt returns the free interval holding address a.
+func (fs *freeSet) intervalAt(a uint64) (uint64, uint64, bool) {
+	i := fs.floor(a)
+	if i == nilNode || fs.nodes[i].end <= a {
+		return 0, 0, false
+	}
+	return fs.nodes[i].start, fs.nodes[i].end, true
+}
+
+func (fs *freeSet) insertNode(s, e uint64) {
+	l, r := fs.split(fs.root, s)
+	fs.root = fs.merge(fs.merge(l, fs.alloc(s, e)), r)
+	fs.count++
+}
+
+func (fs *freeSet) deleteKey(s uint64) {
+	l, r := fs.split(fs.root, s)
+	m, r2 := fs.split(r, s+1)
+	if m != nilNode {
+		fs.release(m)
+		fs.count--
+	}
+	fs.root = fs.merge(l, r2)
+}
+
+// add marks [s, e) free, coalescing with free neighbours.
+// Pre: [s, e) does not intersect any free interval.
+func (fs *freeSet) add(s, e uint64) {
+	if s >= e {
+		return
+	}
+	if i := fs.floor(s); i != nilNode && fs.nodes[i].end == s {
+		s = fs.nodes[i].start
+		fs.deleteKey(s)
+	}
+	if i := fs.floor(e); i != nilNode && fs.nodes[i].start == e {
+		e2 := fs.nodes[i].end
+		fs.deleteKey(e)
+		e = e2
+	}
+	fs.insertNode(s, e)
+}
+
+// remove marks [s, e) used. Pre: [s, e) lies inside one free interval.
+func (fs *freeSet) remove(s, e uint64) {
+	if s >= e {
+		return
+	}
+	i := fs.floor(s)
+	gs, ge := fs.nodes[i].start, fs.nodes[i].end
+	fs.deleteKey(gs)
+	if gs < s {
+		fs.insertNode(gs, s)
+	}
+	if e < ge {
+		fs.insertNode(e, ge)
+	}
+}
+
+func alignUp(a, align uint64) (uint64, bool) {
+	r := (a + align - 1) &^ (align - 1)
+	return r, r >= a
+}
+
+// fitLow returns the lowest aligned a in [max(s, lo), ...) with a+length <=
+// min(e, hi), if any.
+func fitLow(s, e, lo, hi, length, align uint64) (uint64, bool) {
+	if s < lo {
+		s = lo
+	}
+	if e > hi {
+		e = hi
+	}
+	a, ok := alignUp(s, align)
+	if !ok || a >= e || e-a < length {
+		return 0, false
+	}
+	return a, true
+}
+
+// fitHigh returns the highest aligned a with max(s, lo) <= a and a+length <=
+// min(e, hi), if any.
+func fitHigh(s, e, lo, hi, length, align uint64) (uint64, bool) {
+	if s < lo {
+		s = lo
+	}
+	if e > hi {
+		e = hi
+	}
+	if e < s || e-s < length {
+		return 0, false
+	}
+	a := (e - length) &^ (align - 1)
+	if a < s {
+		return 0, false
+	}
+	return a, true
+}
+
+// findLow returns the lowest address a >= lo, a multiple of align, with
+// [a, a+length) free and a+length <= hi. Mirrors vm_map_findspace (plus the
+// re-search loop of vm_map_alignspace). O(log n) descents per candidate;
+// only intervals cut by lo or by alignment are ever rejected.
+func (fs *freeSet) findLow(lo, hi, length, align uint64) (uint64, bool) {
+	if length == 0 {
+		return 0, false
+	}
+	return fs.findLowIn(fs.root, lo, hi, length, align)
+}
+
+func (fs *freeSet) findLowIn(t int32, lo, hi, length, align uint64) (uint64, bool) {
+	if t == nilNode || fs.nodes[t].maxSize < length {
+		return 0, false
+	}
+	n := &fs.nodes[t]
+	if n.start >= hi {
+		return fs.findLowIn(n.left, lo, hi, length, align)
+	}
+	if n.end > lo {
+		if a, ok := fs.findLowIn(n.left, lo, hi, length, align); ok {
+			return a, true
+		}
+		if a, ok := fitLow(n.start, n.end, lo, hi, length, align); ok {
+			return a, true
+		}
+	}
+	return fs.findLowIn(n.right, lo, hi, length, align)
+}
+
+// findHigh returns the highest address a, a multiple of align, with
+// [a, a+length) free, a >= lo and a+length <= hi. Mirrors Linux
+// unmapped_area_topdown.
+func (fs *freeSet) findHigh(lo, hi, length, align uint64) (uint64, bool) {
+	if length == 0 {
+		return 0, false
+	}
+	return fs.findHighIn(fs.root, lo, hi, length, align)
+}
+
+func (fs *freeSet) findHighIn(t int32, lo, hi, length, align uint64) (uint64, bool) {
+	if t == nilNode || fs.nodes[t].maxSize < length {
+		return 0, false
+	}
+	n := &fs.nodes[t]
+	if n.end <= lo {
+		return fs.findHighIn(n.right, lo, hi, length, align)
+	}
+	if n.start < hi {
+		if a, ok := fs.findHighIn(n.right, lo, hi, length, align); ok {
+			return a, true
+		}
+		if a, ok := fitHigh(n.start, n.end, lo, hi, length, align); ok {
+			return a, true
+		}
+	}
+	return fs.findHighIn(n.left, lo, hi, length, align)
+}
+
+// each calls fn on every free interval in address order.
+func (fs *freeSet) each(fn func(s, e uint64)) {
+	var walk func(int32)
+	walk = func(t int32) {
+		if t == nilNode {
+			return
+		}
+		walk(fs.nodes[t].left)
+		fn(fs.nodes[t].start, fs.nodes[t].end)
+		walk(fs.nodes[t].right)
+	}
+	walk(fs.root)
+}
+
+// checkAug verifies the max-size augmentation and heap order; it returns a
+// description of the first violation or "".
+func (fs *freeSet) checkAug() string {
+	var walk func(int32) (uint64, string)
+	walk = func(t int32) (uint64, string) {
+		if t == nilNode {
+			return 0, ""
+		}
+		n := fs.nodes[t]
+		m := n.end - n.start
+		for _, c := range []int32{n.left, n.right} {
+			if c == nilNode {
+				continue
+			}
+			if fs.nodes[c].prio > n.prio {
+				return 0, "heap order"
+			}
+			cm, bad := walk(c)
+			if bad != "" {
+				return 0, bad
+			}
+			if cm > m {
+				m = cm
+			}
+		}
+		if m != n.maxSize {
+			return 0, "max-size augmentation"
+		}
+		return m, ""
+	}
+	_, bad := walk(fs.root)
+	return bad
+}

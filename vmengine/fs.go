@@ -1,0 +1,199 @@
+package vmengine
+
+import (
+	"sort"
+	"strings"
+)
+
+// FileKind says what a path names.
+type FileKind uint8
+
+// File kinds.
+const (
+	FileRegular FileKind = iota
+	FileDir
+	FileDevZero   // /dev/zero: mmap gives anonymous memory (D_MMAP_ANON)
+	FileDevNull   // /dev/null: no mmap
+	FileDevMem    // any other character device: shared-only device object
+	FileSocket    // sockets, pipes: no mmap
+	FileExternal  // a file known only by its path (trace replay): mmap works, size unknown
+	fileKindCount // sentinel
+)
+
+// File is one file of the simulated file system. Its contents are one value
+// per page; the vnode object (when the file is mapped) is its page cache, so
+// every mapping and write(2) see the same pages.
+type File struct {
+	Path      string
+	Kind      FileKind
+	Size      uint64 // bytes
+	Immutable bool   // chflags schg
+	Append    bool   // chflags sappnd
+	Dev       string // "08:01" for maps output
+	Inode     uint64
+	data      map[uint64]uint64 // page index -> value, for pages not in the page cache
+	obj       ObjID             // vnode/device object, 0 until first mapped
+}
+
+func (f *File) dropCached(idx uint64) {}
+
+// FS is the engine's file system: paths to files.
+type FS struct {
+	files     map[string]*File
+	nextInode uint64
+}
+
+func newFS() *FS {
+	fs := &FS{files: make(map[string]*File), nextInode: 1000}
+	fs.files["/dev/zero"] = &File{Path: "/dev/zero", Kind: FileDevZero, Dev: "00:06", Inode: 5}
+	fs.files["/dev/null"] = &File{Path: "/dev/null", Kind: FileDevNull, Dev: "00:06", Inode: 4}
+	fs.files["/dev/random"] = &File{Path: "/dev/random", Kind: FileDevMem, Dev: "00:06", Inode: 8}
+	fs.files["/dev/mem"] = &File{Path: "/dev/mem", Kind: FileDevMem, Dev: "00:06", Inode: 1}
+	fs.files["/tmp"] = &File{Path: "/tmp", Kind: FileDir}
+	fs.files["/"] = &File{Path: "/", Kind: FileDir}
+	return fs
+}
+
+func (fs *FS) clone() *FS {
+	c := &FS{files: make(map[string]*File, len(fs.files)), nextInode: fs.nextInode}
+	for k, f := range fs.files {
+		nf := *f
+		nf.data = make(map[uint64]uint64, len(f.data))
+		for i, v := range f.data {
+			nf.data[i] = v
+		}
+		c.files[k] = &nf
+	}
+	return c
+}
+
+// Lookup returns the file at path.
+func (fs *FS) Lookup(path string) (*File, bool) {
+	f, ok := fs.files[path]
+	return f, ok
+}
+
+// Create makes (or returns) a regular file at path.
+func (fs *FS) Create(path string) *File {
+	if f, ok := fs.files[path]; ok {
+		return f
+	}
+	fs.nextInode++
+	f := &File{Path: path, Kind: FileRegular, Dev: "00:2a", Inode: fs.nextInode, data: map[uint64]uint64{}}
+	fs.files[path] = f
+	return f
+}
+
+// External returns a file known only by its path, as trace replays see
+// libraries and executables: mappable, of unknown (unbounded) size.
+func (fs *FS) External(path string) *File {
+	if f, ok := fs.files[path]; ok {
+		return f
+	}
+	kind := FileExternal
+	switch {
+	case strings.HasPrefix(path, "socket:") || strings.HasPrefix(path, "pipe:") || strings.HasPrefix(path, "anon_inode:"):
+		kind = FileSocket
+	}
+	f := &File{Path: path, Kind: kind, Size: 1 << 62, data: map[uint64]uint64{}}
+	fs.files[path] = f
+	return f
+}
+
+// Files returns every file in path order.
+func (fs *FS) Files() []*File {
+	out := make([]*File, 0, len(fs.files))
+	for _, f := range fs.files {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// FD is an open file description.
+type FD struct {
+	File       *File
+	Read       bool
+	Write      bool
+	AppendMode bool
+	Offset     uint64
+}
+
+// pageValue returns the stored value of page idx of f (page cache first).
+func (e *Engine) filePageValue(f *File, idx uint64) uint64 {
+	if f.obj != 0 {
+		if o := e.objects[f.obj]; o != nil {
+			if fr, ok := o.Pages[idx]; ok {
+				return e.phys.Value(fr)
+			}
+		}
+	}
+	return f.data[idx]
+}
+
+// WriteFile stores value into bytes [off, off+n) of f, as write(2) would,
+// extending the file. Resident page-cache pages see the write at once.
+func (e *Engine) WriteFile(f *File, off, n, value uint64) {
+	if n == 0 {
+		return
+	}
+	first, last := e.atop(off), e.atop(off+n-1)
+	for idx := first; idx <= last; idx++ {
+		f.data[idx] = value
+		if f.obj != 0 {
+			if o := e.objects[f.obj]; o != nil {
+				if fr, ok := o.Pages[idx]; ok {
+					e.phys.SetValue(fr, value)
+				}
+			}
+		}
+	}
+	if off+n > f.Size {
+		e.Truncate(f, off+n)
+	}
+}
+
+// Truncate sets f's size. Shrinking frees the page-cache pages past the new
+// end, unmapping them from every address space (so later accesses there give
+// SIGBUS); growing exposes zero pages. Mirrors vnode_pager_setsize.
+func (e *Engine) Truncate(f *File, size uint64) {
+	newPages, _ := e.roundPage(size)
+	newPages = e.atop(newPages)
+	if f.obj != 0 {
+		if o := e.objects[f.obj]; o != nil {
+			for _, idx := range o.PageIndexes() {
+				if idx >= newPages {
+					e.freePage(o, idx, o.Pages[idx])
+				}
+			}
+			o.Size = newPages
+		}
+	}
+	for idx := range f.data {
+		if idx >= newPages {
+			delete(f.data, idx)
+		}
+	}
+	f.Size = size
+}
+
+// fileObject returns f's vnode object, creating it on first use with one
+// reference held by the caller; later callers get an extra reference.
+// Mirrors vnode_pager_alloc.
+func (e *Engine) fileObject(f *File) ObjID {
+	if f.obj != 0 {
+		if _, ok := e.objects[f.obj]; ok {
+			e.reference(f.obj)
+			return f.obj
+		}
+	}
+	t := ObjVnode
+	if f.Kind == FileDevMem {
+		t = ObjDevice
+	}
+	size, _ := e.roundPage(f.Size)
+	o := e.newObject(t, e.atop(size))
+	o.File = f
+	f.obj = o.ID
+	return o.ID
+}

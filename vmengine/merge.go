@@ -1,0 +1,110 @@
+package vmengine
+
+// This file holds the only coalescing rule of the engine: when two
+// neighbouring entries become one. FreeBSD's and Linux's rules differ; both
+// live here, chosen by the map's personality.
+
+// mergeable reports whether prev and next, adjacent in the map, may be
+// merged into one entry. FreeBSD: next carries no NOMERGE flag and the
+// entries agree on object (same, at contiguous offsets, or both none),
+// eflags, protection, max_protection, inheritance, wired count and charge.
+// Mirrors vm_map_mergeable_neighbors (used by vm_map_try_merge_entries).
+func (m *Map) mergeable(prev, next *Entry) bool {
+	if prev.End != next.Start {
+		return false
+	}
+	if m.linux {
+		return linuxMergeable(prev, next)
+	}
+	return next.Flags&entryNoMerge == 0 &&
+		prev.Object == next.Object &&
+		(prev.Object == 0 || prev.Offset+prev.Size() == next.Offset) &&
+		prev.Flags == next.Flags &&
+		prev.Prot == next.Prot &&
+		prev.MaxProt == next.MaxProt &&
+		prev.Inherit == next.Inherit &&
+		prev.Wired == next.Wired &&
+		prev.Charged == next.Charged
+}
+
+// linuxMergeable is Linux's is_mergeable_vma plus anon_vma compatibility
+// (is_mergeable_anon_vma) and contiguous pgoff (can_vma_merge_after):
+// equal flags (soft-dirty aside), same file at contiguous offsets, same
+// anonymous name, and anon_vma equal or one side without one.
+func linuxMergeable(prev, next *Entry) bool {
+	const ignore = LinuxSoftDirty
+	if prev.LFlags&LinuxIO != 0 || next.LFlags&LinuxIO != 0 {
+		return false
+	}
+	if prev.LFlags&^ignore != next.LFlags&^ignore || prev.Prot != next.Prot ||
+		prev.MaxProt != next.MaxProt || prev.Name != next.Name || prev.PKey != next.PKey ||
+		prev.Flags&EntryGuard != next.Flags&EntryGuard {
+		return false
+	}
+	if prev.Offset+prev.Size() != next.Offset {
+		return false
+	}
+	if prev.Object != next.Object && prev.Object != 0 && next.Object != 0 {
+		return false
+	}
+	return prev.Inherit == next.Inherit
+}
+
+// tryMerge merges prev into next when the rule allows, returning the
+// surviving entry and true. The merged entry keeps prev's start and offset;
+// the reference prev held on the shared object is dropped. Mirrors
+// vm_map_try_merge_entries and vm_map_merged_neighbor_dispose.
+func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
+	m := &vs.Map
+	if !m.mergeable(&prev, &next) {
+		return next, false
+	}
+	merged := next
+	merged.Start, merged.Offset = prev.Start, prev.Offset
+	if merged.Object == 0 {
+		merged.Object = prev.Object // Linux: one side may already have an anon_vma
+	} else if prev.Object != 0 {
+		vs.eng.deallocate(prev.Object)
+	}
+	m.entries.Delete(next)
+	m.put(merged)
+	m.NEntries--
+	m.Timestamp++
+	return merged, true
+}
+
+// mergeWithPrev merges en with the entry just below it if allowed and
+// returns the surviving entry.
+func (vs *Vmspace) mergeWithPrev(en Entry) Entry {
+	if p, ok := vs.Map.prev(en.Start); ok {
+		en, _ = vs.tryMerge(p, en)
+	}
+	return en
+}
+
+// mergeWithNext merges en with the entry just above it if allowed and
+// returns the surviving entry.
+func (vs *Vmspace) mergeWithNext(en Entry) Entry {
+	if n, ok := vs.Map.next(en.End); ok && n.Start == en.End {
+		en, _ = vs.tryMerge(en, n)
+	}
+	return en
+}
+
+// mergeRange re-merges every entry in [start, end) with its predecessor and
+// then the first entry after the range with the last, as FreeBSD does at the
+// end of protect, inherit, madvise and wiring.
+func (vs *Vmspace) mergeRange(start, end uint64) {
+	a := start
+	for {
+		en, ok := vs.Map.next(a)
+		if !ok || en.Start >= end {
+			break
+		}
+		en = vs.mergeWithPrev(en)
+		a = en.End
+	}
+	if en, ok := vs.Map.Lookup(end - 1); ok {
+		vs.mergeWithNext(en)
+	}
+}

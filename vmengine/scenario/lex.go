@@ -1,0 +1,342 @@
+package scenario
+
+import (
+	"math/bits"
+	"strings"
+)
+
+// tokKind is the kind of a lexical token.
+type tokKind uint8
+
+const (
+	tEOF tokKind = iota
+	tErr
+	tNum
+	tIdent
+	tVar
+	tStr
+	tEllipsis
+	tLParen
+	tRParen
+	tLBrack
+	tRBrack
+	tLBrace
+	tRBrace
+	tComma
+	tAssign // =
+	tOp     // operator; token.op says which
+	tLT     // < (fd paths, markers, durations: the parser scans those raw)
+	tGT     // >
+	tQuest  // ?
+	tAt     // @
+	tOther  // any other byte
+)
+
+// token is one lexical token; start and end are byte offsets in the
+// parser's source.
+type token struct {
+	kind  tokKind
+	op    Op
+	base  uint8 // tNum
+	ws    bool  // white space or a comment precedes the token
+	trunc bool  // tStr: followed by "..."
+	esc   bool  // tStr: contains a backslash
+	start int
+	end   int
+	num   uint64 // tNum
+	msg   string // tErr
+}
+
+func isIdentStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+func isIdentChar(c byte) bool {
+	return isIdentStart(c) || c >= '0' && c <= '9'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// next scans the token at p.off into p.tok and advances p.off past it.
+func (p *parser) next() {
+	src := p.src
+	i := p.off
+	ws := false
+	for i < len(src) {
+		c := src[i]
+		if isSpace(c) {
+			i++
+			ws = true
+			continue
+		}
+		if c == '/' && i+1 < len(src) && src[i+1] == '*' {
+			j := strings.Index(src[i+2:], "*/")
+			if j < 0 {
+				p.tok = token{kind: tErr, start: i, end: len(src), ws: ws, msg: "unterminated comment: expected */, found end of line"}
+				p.off = len(src)
+				return
+			}
+			i += j + 4
+			ws = true
+			continue
+		}
+		break
+	}
+	t := token{start: i, ws: ws}
+	if i >= len(src) {
+		t.kind = tEOF
+		t.end = i
+		p.tok = t
+		p.off = i
+		return
+	}
+	c := src[i]
+	j := i + 1
+	switch {
+	case isDigit(c):
+		p.lexNum(&t)
+		p.tok = t
+		p.off = t.end
+		return
+	case isIdentStart(c):
+		for j < len(src) && isIdentChar(src[j]) {
+			j++
+		}
+		t.kind = tIdent
+	case c == '$':
+		for j < len(src) && isIdentChar(src[j]) {
+			j++
+		}
+		if j == i+1 {
+			t.kind = tErr
+			t.msg = "expected a variable name after '$', found " + describeAt(src, j)
+		} else {
+			t.kind = tVar
+		}
+	case c == '"':
+		t.kind = tStr
+		for j < len(src) && src[j] != '"' {
+			if src[j] == '\\' {
+				t.esc = true
+				j++
+			}
+			j++
+		}
+		if j >= len(src) {
+			t.kind = tErr
+			t.msg = "unterminated string: expected '\"', found end of line"
+			j = len(src)
+		} else {
+			j++
+			if strings.HasPrefix(src[j:], "...") {
+				t.trunc = true
+				j += 3
+			}
+		}
+	default:
+		t.kind = tOp
+		n := byte(0)
+		if j < len(src) {
+			n = src[j]
+		}
+		switch c {
+		case '(':
+			t.kind = tLParen
+		case ')':
+			t.kind = tRParen
+		case '[':
+			t.kind = tLBrack
+		case ']':
+			t.kind = tRBrack
+		case '{':
+			t.kind = tLBrace
+		case '}':
+			t.kind = tRBrace
+		case ',':
+			t.kind = tComma
+		case '?':
+			t.kind = tQuest
+		case '@':
+			t.kind = tAt
+		case '.':
+			if strings.HasPrefix(src[i:], "...") {
+				t.kind = tEllipsis
+				j = i + 3
+			} else {
+				t.kind = tOther
+			}
+		case '=':
+			switch n {
+			case '=':
+				t.op, j = OpEq, j+1
+			case '>':
+				t.op, j = OpArrow, j+1
+			default:
+				t.kind = tAssign
+			}
+		case '|':
+			t.op = OpOr
+			if n == '|' {
+				t.op, j = OpLOr, j+1
+			}
+		case '&':
+			t.op = OpAnd
+			if n == '&' {
+				t.op, j = OpLAnd, j+1
+			}
+		case '^':
+			t.op = OpXor
+		case '<':
+			if n == '<' {
+				t.op, j = OpShl, j+1
+			} else {
+				t.kind = tLT
+			}
+		case '>':
+			if n == '>' {
+				t.op, j = OpShr, j+1
+			} else {
+				t.kind = tGT
+			}
+		case '+':
+			t.op = OpAdd
+		case '-':
+			t.op = OpSub
+		case '*':
+			t.op = OpMul
+		case '/':
+			t.op = OpDiv
+		case '%':
+			t.op = OpMod
+		case '~':
+			t.op = OpCompl
+		case '!':
+			t.op = OpNot
+			if n == '=' {
+				t.op, j = OpNe, j+1
+			}
+		default:
+			t.kind = tOther
+		}
+	}
+	t.end = j
+	p.tok = t
+	p.off = j
+}
+
+// lexNum scans a number starting at t.start: decimal, 0x hex or 0 octal.
+func (p *parser) lexNum(t *token) {
+	src := p.src
+	i := t.start
+	t.kind = tNum
+	var v uint64
+	var base uint64 = 10
+	j := i
+	over := false
+	if src[i] == '0' && i+1 < len(src) && (src[i+1] == 'x' || src[i+1] == 'X') {
+		base = 16
+		j = i + 2
+		k := j
+		for ; j < len(src); j++ {
+			c := src[j]
+			var d uint64
+			switch {
+			case c >= '0' && c <= '9':
+				d = uint64(c - '0')
+			case c >= 'a' && c <= 'f':
+				d = uint64(c-'a') + 10
+			case c >= 'A' && c <= 'F':
+				d = uint64(c-'A') + 10
+			default:
+				goto done
+			}
+			if v>>60 != 0 {
+				over = true
+			}
+			v = v<<4 | d
+		}
+	done:
+		if j == k {
+			t.kind = tErr
+			t.msg = "expected hex digits after 0x, found " + describeAt(src, j)
+			t.end = j
+			return
+		}
+	} else {
+		if src[i] == '0' && i+1 < len(src) && isDigit(src[i+1]) {
+			base = 8
+		}
+		for ; j < len(src) && isDigit(src[j]); j++ {
+			d := uint64(src[j] - '0')
+			if d >= base {
+				t.kind = tErr
+				t.msg = "invalid digit '" + string(src[j]) + "' in octal number"
+				t.end = j + 1
+				return
+			}
+			hi, lo := bits.Mul64(v, base)
+			if hi != 0 || lo+d < lo {
+				over = true
+			}
+			v = lo + d
+		}
+	}
+	t.end = j
+	if over {
+		t.kind = tErr
+		t.msg = "number " + src[i:j] + " does not fit in 64 bits"
+		return
+	}
+	if j < len(src) && (isIdentChar(src[j]) || src[j] == '.' && !strings.HasPrefix(src[j:], "...")) {
+		t.kind = tErr
+		t.msg = "malformed number: unexpected '" + string(src[j]) + "' after " + src[i:j]
+		for j < len(src) && (isIdentChar(src[j]) || src[j] == '.') {
+			j++
+		}
+		t.end = j
+		return
+	}
+	t.num = v
+	t.base = uint8(base)
+}
+
+// describeAt describes the input at offset i for "found ..." messages.
+func describeAt(src string, i int) string {
+	if i >= len(src) {
+		return "end of line"
+	}
+	return quoteSnippet(src[i:])
+}
+
+// quoteSnippet returns a short quoted excerpt of s.
+func quoteSnippet(s string) string {
+	const max = 24
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return "'" + s + "'"
+}
+
+// describe describes token t for "found ..." messages.
+func (p *parser) describe(t token) string {
+	text := p.src[t.start:t.end]
+	switch t.kind {
+	case tEOF:
+		return "end of line"
+	case tErr:
+		return t.msg
+	case tNum:
+		return "number " + text
+	case tIdent:
+		return "identifier " + text
+	case tVar:
+		return "variable " + text
+	case tStr:
+		return "string " + quoteSnippet(text)
+	case tOther, tAt, tLT, tGT:
+		return describeAt(p.src, t.start)
+	}
+	return quoteSnippet(text)
+}
