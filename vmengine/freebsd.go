@@ -6,7 +6,7 @@ package vmengine
 
 // FreeBSD constants (sys/sys/mman.h, sys/sys/fcntl.h, sys/sys/resource.h).
 var freebsdConsts = map[string]uint64{
-	"NULL": 0,
+	"NULL":      0,
 	"PROT_NONE": 0, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4,
 	"MAP_SHARED": 0x1, "MAP_PRIVATE": 0x2, "MAP_COPY": 0x2, "MAP_FIXED": 0x10,
 	"MAP_RESERVED0020": 0x20, "MAP_RENAME": 0x20, "MAP_RESERVED0040": 0x40, "MAP_NORESERVE": 0x40,
@@ -14,7 +14,7 @@ var freebsdConsts = map[string]uint64{
 	"MAP_STACK": 0x400, "MAP_NOSYNC": 0x800, "MAP_FILE": 0, "MAP_ANON": 0x1000, "MAP_ANONYMOUS": 0x1000,
 	"MAP_GUARD": 0x2000, "MAP_EXCL": 0x4000, "MAP_NOCORE": 0x20000, "MAP_PREFAULT_READ": 0x40000,
 	"MAP_32BIT": 0x80000, "MAP_ALIGNED_SUPER": 1 << 24, "MAP_ALIGNMENT_SHIFT": 24, "MAP_ALIGNMENT_MASK": 0xff << 24,
-	"MAP_FAILED": ^uint64(0),
+	"MAP_FAILED":  ^uint64(0),
 	"MADV_NORMAL": 0, "MADV_RANDOM": 1, "MADV_SEQUENTIAL": 2, "MADV_WILLNEED": 3, "MADV_DONTNEED": 4,
 	"MADV_FREE": 5, "MADV_NOSYNC": 6, "MADV_AUTOSYNC": 7, "MADV_NOCORE": 8, "MADV_CORE": 9, "MADV_PROTECT": 10,
 	"MS_SYNC": 0, "MS_ASYNC": 1, "MS_INVALIDATE": 2,
@@ -27,7 +27,7 @@ var freebsdConsts = map[string]uint64{
 	"O_EXCL": 0x800, "O_CLOEXEC": 0x100000, "AT_FDCWD": uint64(0xffffffffffffff9c),
 	"RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_MEMLOCK": 6, "RLIMIT_VMEM": 10, "RLIMIT_AS": 10,
 	"RLIM_INFINITY": 0x7fffffffffffffff,
-	"OMAP_ANON": 0x2, "OMAP_SHARED": 0x10, "OMAP_COPY": 0x20, "OMAP_FIXED": 0x100,
+	"OMAP_ANON":     0x2, "OMAP_SHARED": 0x10, "OMAP_COPY": 0x20, "OMAP_FIXED": 0x100,
 	"PAGE_SIZE": 4096,
 }
 

@@ -188,25 +188,25 @@ type LinuxFlags uint32
 
 // Linux hidden VMA flags.
 const (
-	LinuxAccount    LinuxFlags = 1 << iota // VM_ACCOUNT
-	LinuxNoReserve                         // VM_NORESERVE
-	LinuxDontCopy                          // VM_DONTCOPY (MADV_DONTFORK)
-	LinuxNoHugePage                        // VM_NOHUGEPAGE
-	LinuxHugePage                          // VM_HUGEPAGE
-	LinuxWipeOnFork                        // VM_WIPEONFORK
-	LinuxLocked                            // VM_LOCKED
-	LinuxLockOnFault                       // VM_LOCKONFAULT
-	LinuxDontDump                          // VM_DONTDUMP
-	LinuxShared                            // VM_SHARED
-	LinuxMayShare                          // VM_MAYSHARE
-	LinuxGrowsDown                         // VM_GROWSDOWN
-	LinuxDontExpand                        // VM_DONTEXPAND
-	LinuxIO                                // VM_IO|VM_PFNMAP (special, never merges)
-	LinuxSeqRead                           // VM_SEQ_READ
-	LinuxRandRead                          // VM_RAND_READ
-	LinuxMergeable                         // VM_MERGEABLE
-	LinuxSoftDirty                         // VM_SOFTDIRTY (ignored by merging)
-	LinuxStackNoMerge                      // MAP_STACK on 6.7+ (VM_NOHUGEPAGE via stack)
+	LinuxAccount      LinuxFlags = 1 << iota // VM_ACCOUNT
+	LinuxNoReserve                           // VM_NORESERVE
+	LinuxDontCopy                            // VM_DONTCOPY (MADV_DONTFORK)
+	LinuxNoHugePage                          // VM_NOHUGEPAGE
+	LinuxHugePage                            // VM_HUGEPAGE
+	LinuxWipeOnFork                          // VM_WIPEONFORK
+	LinuxLocked                              // VM_LOCKED
+	LinuxLockOnFault                         // VM_LOCKONFAULT
+	LinuxDontDump                            // VM_DONTDUMP
+	LinuxShared                              // VM_SHARED
+	LinuxMayShare                            // VM_MAYSHARE
+	LinuxGrowsDown                           // VM_GROWSDOWN
+	LinuxDontExpand                          // VM_DONTEXPAND
+	LinuxIO                                  // VM_IO|VM_PFNMAP (special, never merges)
+	LinuxSeqRead                             // VM_SEQ_READ
+	LinuxRandRead                            // VM_RAND_READ
+	LinuxMergeable                           // VM_MERGEABLE
+	LinuxSoftDirty                           // VM_SOFTDIRTY (ignored by merging)
+	LinuxStackNoMerge                        // MAP_STACK on 6.7+ (VM_NOHUGEPAGE via stack)
 )
 
 // Signal is the outcome of a memory access.

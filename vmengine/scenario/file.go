@@ -14,7 +14,8 @@ import (
 // line does not stop the others. "@maps"/"@image" blocks are collected up
 // to "@end" into one KindBlock line whose Body holds the raw lines and
 // whose Maps holds the rows parsed from them (blank and '#' body lines are
-// kept in Body but not parsed). ParseFile does not pair unfinished and
+// kept in Body but not parsed; a row that fails to parse is reported and
+// left out of both). ParseFile does not pair unfinished and
 // resumed halves: see Join. It never panics.
 func ParseFile(name string, r io.Reader) ([]Line, []error) {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -50,8 +51,8 @@ func ParseFile(name string, r io.Reader) ([]Line, []error) {
 					break
 				}
 				b := &lines[block]
-				b.Body = append(b.Body, s)
 				if t == "" || t[0] == '#' {
+					b.Body = append(b.Body, s)
 					break
 				}
 				m, err := ParseMapsLine(s, pos)
@@ -59,6 +60,7 @@ func ParseFile(name string, r io.Reader) ([]Line, []error) {
 					errs = append(errs, err)
 					break
 				}
+				b.Body = append(b.Body, s)
 				b.Maps = append(b.Maps, m)
 			default:
 				ln, err := ParseLine(s, pos)

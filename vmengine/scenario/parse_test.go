@@ -387,7 +387,7 @@ func TestParseFile(t *testing.T) {
 	}
 	if len(lines) == 5 {
 		b := lines[2]
-		if len(b.Body) != 4 || len(b.Maps) != 1 || b.Maps[0].Path != "/bin/x" || b.Maps[0].Pos.String() != "s.scn:7:1" {
+		if len(b.Body) != 3 || len(b.Maps) != 1 || b.Maps[0].Path != "/bin/x" || b.Maps[0].Pos.String() != "s.scn:7:1" {
 			t.Errorf("block: %q %+v", b.Body, b.Maps)
 		}
 		im := lines[4]
