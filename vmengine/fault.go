@@ -143,11 +143,13 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			prot &^= ProtWrite
 		}
 	}
+	// pmap_enter sets the modified bit for a write access; a wired fault
+	// accesses with the entry's full protection.
 	write := ft&ProtWrite != 0
 	if Access(access) == AccessWrite && ff&faultNoStore == 0 {
 		e.phys.SetValue(frame, value)
 	}
 	vpn := e.atop(addr)
-	vs.pmapEnter(vpn, frame, prot, en.Wired != 0, true, write && Access(access) == AccessWrite)
+	vs.pmapEnter(vpn, frame, prot, en.Wired != 0, true, write)
 	return SigNone
 }
