@@ -767,9 +767,11 @@ func (fb *freebsd) msync(e *Engine, p *Process, addr, length, flags uint64) (Res
 	return fail("EINVAL")
 }
 
-// obreak mirrors kern_break: the break moves in whole pages; a break below
-// the heap's base returns the current break; growth checks RLIMIT_DATA,
-// the map's end and RLIMIT_VMEM.
+// obreak mirrors kern_break and sys_break: the break moves in whole pages
+// and the call returns the new, page-rounded break; an argument below the
+// heap's base returns the current break (libc's probe). Growth checks
+// RLIMIT_DATA (a process may always shrink), the map's end, the wire-future
+// memlock limit and RLIMIT_VMEM.
 func (fb *freebsd) obreak(e *Engine, p *Process, nsize uint64) (Result, bool) {
 	vs := p.VS
 	base, _ := e.roundPage(vs.DAddr)
@@ -781,10 +783,13 @@ func (fb *freebsd) obreak(e *Engine, p *Process, nsize uint64) (Result, bool) {
 	if nw < base {
 		return ok(old)
 	}
+	if nw-base > vs.Lim.Data && nw > old {
+		return fail("ENOMEM")
+	}
+	if nw > vs.Map.Max {
+		return fail("ENOMEM")
+	}
 	if nw > old {
-		if nw-base > vs.Lim.Data || nw > vs.Map.Max {
-			return fail("ENOMEM")
-		}
 		if vs.Map.Flags&MapWireFuture != 0 && e.ptoa(uint64(vs.Pmap.Wired()))+nw-old > vs.Lim.MemLock {
 			return fail("ENOMEM")
 		}
@@ -802,7 +807,7 @@ func (fb *freebsd) obreak(e *Engine, p *Process, nsize uint64) (Result, bool) {
 		vs.deleteRange(nw, old)
 		vs.DSize = nw - base
 	}
-	return ok(0)
+	return ok(nw)
 }
 
 // rlimit implements setrlimit/prlimit64/getrlimit for the limits the
