@@ -26,6 +26,9 @@ type Result struct {
 	Signal Signal
 	Child  int  // pid/tid of a created process or thread
 	NoRet  bool // the call does not return (exit)
+	// Why names the kernel rule behind an error or signal, for people:
+	// "MAP_ANON needs fd -1 and offset 0 (kern_mmap)".
+	Why string
 }
 
 // Failed reports whether the call returned an error or raised a signal.

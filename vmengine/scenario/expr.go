@@ -17,6 +17,7 @@ type parser struct {
 	tok     token
 	lenient bool // strace-produced line: unparsable arguments become Raw
 	depth   int
+	errMsg  string // message of the last tErr token
 
 	// Small slabs that node allocations are carved from, to keep the
 	// number of allocations per line low.
@@ -59,7 +60,7 @@ func (p *parser) errAt(off int, msg string) error {
 // expected reports that what was expected at the current token.
 func (p *parser) expected(what string) error {
 	if p.tok.kind == tErr {
-		return p.errAt(p.tok.start, p.tok.msg)
+		return p.errAt(p.tok.start, p.errMsg)
 	}
 	return p.errAt(p.tok.start, "expected "+what+", found "+p.describe(p.tok))
 }
@@ -68,34 +69,50 @@ func (p *parser) text(t token) string { return p.src[t.start:t.end] }
 
 func (p *parser) newNum(at int, v uint64, base uint8) *Num {
 	if len(p.nums) == cap(p.nums) {
-		p.nums = make([]Num, 0, 8)
+		p.nums = make([]Num, 0, 6)
 	}
-	p.nums = append(p.nums, Num{At: p.pos(at), Value: v, Base: base})
-	return &p.nums[len(p.nums)-1]
+	p.nums = p.nums[:len(p.nums)+1]
+	x := &p.nums[len(p.nums)-1]
+	x.At = p.pos(at)
+	x.Value = v
+	x.Base = base
+	return x
 }
 
 func (p *parser) newIdent(at int, name string) *Ident {
 	if len(p.idents) == cap(p.idents) {
-		p.idents = make([]Ident, 0, 8)
+		p.idents = make([]Ident, 0, 6)
 	}
-	p.idents = append(p.idents, Ident{At: p.pos(at), Name: name})
-	return &p.idents[len(p.idents)-1]
+	p.idents = p.idents[:len(p.idents)+1]
+	x := &p.idents[len(p.idents)-1]
+	x.At = p.pos(at)
+	x.Name = name
+	return x
 }
 
-func (p *parser) newUnary(at int, op Op, x Expr) *Unary {
+func (p *parser) newUnary(at int, op Op, e Expr) *Unary {
 	if len(p.unary) == cap(p.unary) {
-		p.unary = make([]Unary, 0, 4)
+		p.unary = make([]Unary, 0, 2)
 	}
-	p.unary = append(p.unary, Unary{At: p.pos(at), Op: op, X: x})
-	return &p.unary[len(p.unary)-1]
+	p.unary = p.unary[:len(p.unary)+1]
+	x := &p.unary[len(p.unary)-1]
+	x.At = p.pos(at)
+	x.Op = op
+	x.X = e
+	return x
 }
 
-func (p *parser) newBinary(at int, op Op, x, y Expr) *Binary {
+func (p *parser) newBinary(at int, op Op, l, r Expr) *Binary {
 	if len(p.binary) == cap(p.binary) {
-		p.binary = make([]Binary, 0, 4)
+		p.binary = make([]Binary, 0, 3)
 	}
-	p.binary = append(p.binary, Binary{OpPos: p.pos(at), Op: op, X: x, Y: y})
-	return &p.binary[len(p.binary)-1]
+	p.binary = p.binary[:len(p.binary)+1]
+	x := &p.binary[len(p.binary)-1]
+	x.OpPos = p.pos(at)
+	x.Op = op
+	x.X = l
+	x.Y = r
+	return x
 }
 
 func (p *parser) enter(at int) error {

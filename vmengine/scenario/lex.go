@@ -33,7 +33,8 @@ const (
 )
 
 // token is one lexical token; start and end are byte offsets in the
-// parser's source.
+// parser's source. It holds no pointers, so that copying it is cheap; the
+// message of a tErr token is in parser.errMsg.
 type token struct {
 	kind  tokKind
 	op    Op
@@ -44,7 +45,6 @@ type token struct {
 	start int
 	end   int
 	num   uint64 // tNum
-	msg   string // tErr
 }
 
 func isIdentStart(c byte) bool {
@@ -74,7 +74,8 @@ func (p *parser) next() {
 		if c == '/' && i+1 < len(src) && src[i+1] == '*' {
 			j := strings.Index(src[i+2:], "*/")
 			if j < 0 {
-				p.tok = token{kind: tErr, start: i, end: len(src), ws: ws, msg: "unterminated comment: expected */, found end of line"}
+				p.tok = token{kind: tErr, start: i, end: len(src), ws: ws}
+				p.errMsg = "unterminated comment: expected */, found end of line"
 				p.off = len(src)
 				return
 			}
@@ -84,11 +85,10 @@ func (p *parser) next() {
 		}
 		break
 	}
-	t := token{start: i, ws: ws}
+	t := &p.tok
+	*t = token{start: i, ws: ws}
 	if i >= len(src) {
-		t.kind = tEOF
 		t.end = i
-		p.tok = t
 		p.off = i
 		return
 	}
@@ -96,8 +96,7 @@ func (p *parser) next() {
 	j := i + 1
 	switch {
 	case isDigit(c):
-		p.lexNum(&t)
-		p.tok = t
+		p.lexNum(t)
 		p.off = t.end
 		return
 	case isIdentStart(c):
@@ -111,7 +110,7 @@ func (p *parser) next() {
 		}
 		if j == i+1 {
 			t.kind = tErr
-			t.msg = "expected a variable name after '$', found " + describeAt(src, j)
+			p.errMsg = "expected a variable name after '$', found " + describeAt(src, j)
 		} else {
 			t.kind = tVar
 		}
@@ -126,7 +125,7 @@ func (p *parser) next() {
 		}
 		if j >= len(src) {
 			t.kind = tErr
-			t.msg = "unterminated string: expected '\"', found end of line"
+			p.errMsg = "unterminated string: expected '\"', found end of line"
 			j = len(src)
 		} else {
 			j++
@@ -222,7 +221,6 @@ func (p *parser) next() {
 		}
 	}
 	t.end = j
-	p.tok = t
 	p.off = j
 }
 
@@ -260,7 +258,7 @@ func (p *parser) lexNum(t *token) {
 	done:
 		if j == k {
 			t.kind = tErr
-			t.msg = "expected hex digits after 0x, found " + describeAt(src, j)
+			p.errMsg = "expected hex digits after 0x, found " + describeAt(src, j)
 			t.end = j
 			return
 		}
@@ -272,7 +270,7 @@ func (p *parser) lexNum(t *token) {
 			d := uint64(src[j] - '0')
 			if d >= base {
 				t.kind = tErr
-				t.msg = "invalid digit '" + string(src[j]) + "' in octal number"
+				p.errMsg = "invalid digit '" + string(src[j]) + "' in octal number"
 				t.end = j + 1
 				return
 			}
@@ -286,12 +284,12 @@ func (p *parser) lexNum(t *token) {
 	t.end = j
 	if over {
 		t.kind = tErr
-		t.msg = "number " + src[i:j] + " does not fit in 64 bits"
+		p.errMsg = "number " + src[i:j] + " does not fit in 64 bits"
 		return
 	}
 	if j < len(src) && (isIdentChar(src[j]) || src[j] == '.' && !strings.HasPrefix(src[j:], "...")) {
 		t.kind = tErr
-		t.msg = "malformed number: unexpected '" + string(src[j]) + "' after " + src[i:j]
+		p.errMsg = "malformed number: unexpected '" + string(src[j]) + "' after " + src[i:j]
 		for j < len(src) && (isIdentChar(src[j]) || src[j] == '.') {
 			j++
 		}
@@ -326,7 +324,7 @@ func (p *parser) describe(t token) string {
 	case tEOF:
 		return "end of line"
 	case tErr:
-		return t.msg
+		return p.errMsg
 	case tNum:
 		return "number " + text
 	case tIdent:
