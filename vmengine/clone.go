@@ -67,5 +67,9 @@ func (r *Runner) Clone() *Runner {
 		c.vars[k] = v
 	}
 	c.Fails = append([]Failure(nil), r.Fails...)
+	c.freshImage = make(map[int]bool, len(r.freshImage))
+	for k, v := range r.freshImage {
+		c.freshImage[k] = v
+	}
 	return &c
 }

@@ -63,17 +63,17 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 	changed := false
 	if en.Flags&EntryNeedsCopy != 0 {
 		if ft&ProtWrite != 0 {
-			obj, off := e.shadow(en.Object, en.Offset, en.Size())
-			if obj != en.Object || off != en.Offset {
+			before := en.Object
+			vs.shadowEntry(&en)
+			if en.Object != before {
 				// A fresh shadow takes over the entry's charge.
 				if en.Charged {
-					e.objects[obj].Charged = true
+					e.objects[en.Object].Charged = true
 					en.Charged = false
 				}
-			} else if e.objects[obj].Charged {
+			} else if e.objects[en.Object].Charged {
 				en.Charged = false
 			}
-			en.Object, en.Offset = obj, off
 			en.Flags &^= EntryNeedsCopy
 			changed = true
 		} else {

@@ -79,8 +79,8 @@ func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) {
 		obj := old.Object
 		e.reference(obj)
 		if old.Flags&EntryNeedsCopy != 0 {
-			nobj, noff := e.shadow(old.Object, old.Offset, old.Size())
-			old.Object, old.Offset = nobj, noff
+			pv.shadowEntry(&old)
+			nobj := old.Object
 			old.Flags &^= EntryNeedsCopy
 			e.reference(nobj)
 			e.deallocate(obj)
@@ -119,7 +119,7 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 			src := e.objects[old.Object]
 			if src.Type == ObjAnon {
 				e.collapse(src)
-				if src.Flags&ObjOneMapping != 0 {
+				if src.Flags&ObjOneMapping != 0 && !pv.Map.linux {
 					e.split(&old)
 					src = e.objects[old.Object]
 				}

@@ -218,6 +218,7 @@ func (r *Runner) block(l scenario.Line) (*Event, error) {
 		if err := r.Eng.LoadImage(p, l.Maps); err != nil {
 			return nil, r.errorf(l.Pos, "%v", err)
 		}
+		r.freshImage[p.PID] = true
 		r.Events++
 		return &Event{Pos: l.Pos, PID: p.PID, Call: "@image", Kind: l.Kind}, nil
 	case "maps":
@@ -284,10 +285,17 @@ func (e *Engine) CompareMaps(p *Process, want []scenario.MapsLine) []string {
 }
 
 // LoadImage builds p's address space from kernel maps rows, as exec would
-// have: file rows map the named file (private ones copy-on-write), labels
-// ([stack], [heap], [vdso], ...) become named anonymous entries.
+// have: one entry per row, never merged (the rows are the kernel's own
+// VMAs); file rows map the named file (private ones copy-on-write), labels
+// ([stack], [heap], [vdso], ...) become named anonymous entries. Under the
+// Linux personality the hidden flags a row must have had are set (VM_ACCOUNT
+// for private writable rows, VM_GROWSDOWN for the stack, VM_IO|VM_PFNMAP
+// for [vvar] and [vdso]) and the program break is placed at the end of the
+// executable's last segment (its bss), as load_elf_binary does without
+// randomization.
 func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 	vs := p.VS
+	linux := vs.Map.linux
 	for _, m := range rows {
 		if m.Path == "[vsyscall]" {
 			continue
@@ -297,6 +305,9 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 		}
 		if len(m.Perms) != 4 {
 			return fmt.Errorf("maps row %08x-%08x: bad permissions %q", m.Start, m.End, m.Perms)
+		}
+		if !vs.RangeValid(m.Start, m.End) || !vs.Map.IsFree(m.Start, m.End) {
+			return fmt.Errorf("maps row %08x-%08x overlaps another row or lies outside the address space", m.Start, m.End)
 		}
 		var prot Prot
 		if m.Perms[0] == 'r' {
@@ -309,57 +320,80 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 			prot |= ProtExec
 		}
 		shared := m.Perms[3] == 's'
-		var obj ObjID
-		var cow Cow
+		en := Entry{Start: m.Start, End: m.End, Prot: prot, MaxProt: ProtAll, Inherit: InheritCopy}
 		if shared {
-			cow |= CowInheritShare
+			en.Inherit = InheritShare
+			en.LFlags |= LinuxMayShare | LinuxShared
 		}
-		off := uint64(0)
-		if strings.HasPrefix(m.Path, "/") {
+		switch {
+		case strings.HasPrefix(m.Path, "/"):
 			f := e.fs.External(m.Path)
 			if m.Dev != "" {
 				f.Dev, f.Inode = m.Dev, m.Inode
 			}
-			obj = e.fileObject(f)
-			off = m.Offset
+			en.Object = e.fileObject(f)
+			en.Offset = m.Offset
 			if !shared {
-				cow |= CowCopyOnWrite
+				en.Flags |= EntryCOW | EntryNeedsCopy
 			}
-		}
-		if m.Path == "[stack]" {
-			cow |= CowStackGrowsDown
-		}
-		if !vs.RangeValid(m.Start, m.End) || !vs.Map.IsFree(m.Start, m.End) {
-			if obj != 0 {
-				e.deallocate(obj)
-			}
-			return fmt.Errorf("maps row %08x-%08x overlaps another row or lies outside the address space", m.Start, m.End)
-		}
-		if rv := vs.insert(obj, off, m.Start, m.End, prot, ProtAll, cow); rv != KernSuccess {
-			if obj != 0 {
-				e.deallocate(obj)
-			}
-			return fmt.Errorf("maps row %08x-%08x: %v", m.Start, m.End, rv)
-		}
-		en, _ := vs.Map.Lookup(m.Start)
-		switch {
+		case m.Path == "[heap]":
+			vs.StartBrk, vs.Brk = m.Start, m.End
+		case m.Path == "[stack]":
+			en.Name = m.Path
+			en.Flags |= EntryGrowsDown
+			en.LFlags |= LinuxGrowsDown
 		case strings.HasPrefix(m.Path, "["):
 			en.Name = m.Path
-			if m.Path != "[heap]" && m.Path != "[stack]" {
-				en.LFlags |= LinuxIO
+			en.LFlags |= LinuxIO
+		case m.Path != "":
+			en.Name = m.Path
+		}
+		if linux {
+			if en.Object == 0 && !shared {
+				en.Offset = m.Start
 			}
-			if m.Path == "[heap]" {
-				vs.StartBrk, vs.Brk = m.Start, m.End
-				en.Name = ""
+			if !shared && prot&ProtWrite != 0 {
+				en.LFlags |= LinuxAccount
 			}
+		} else {
+			en.Charged = !shared && prot&ProtWrite != 0
 		}
-		if shared {
-			en.LFlags |= LinuxMayShare | LinuxShared
+		vs.Map.link(en)
+	}
+	if linux && !hasHeap(rows) {
+		if b := imageBreak(rows); b != 0 {
+			vs.StartBrk, vs.Brk = b, b
 		}
-		if m.Path == "[stack]" {
-			en.LFlags |= LinuxGrowsDown
-		}
-		vs.Map.put(en)
 	}
 	return nil
+}
+
+func hasHeap(rows []scenario.MapsLine) bool {
+	for _, m := range rows {
+		if m.Path == "[heap]" {
+			return true
+		}
+	}
+	return false
+}
+
+// imageBreak returns the end of the executable's image: the lowest row's
+// file and the rows right after it that belong to it or are its anonymous
+// bss.
+func imageBreak(rows []scenario.MapsLine) uint64 {
+	if len(rows) == 0 || !strings.HasPrefix(rows[0].Path, "/") {
+		return 0
+	}
+	exe := rows[0].Path
+	end := rows[0].End
+	for _, m := range rows[1:] {
+		if m.Start != end || (m.Path != exe && m.Path != "") {
+			break
+		}
+		end = m.End
+		if m.Path == "" {
+			break
+		}
+	}
+	return end
 }

@@ -202,6 +202,20 @@ func (e *Engine) shadow(id ObjID, offset, length uint64) (ObjID, uint64) {
 	return s.ID, 0
 }
 
+// shadowEntry resolves a pending copy of en: its object gets a fresh
+// shadow. FreeBSD shadows only the entry's window (offset becomes 0); the
+// Linux personality indexes anonymous memory by pgoff, so its shadow covers
+// the same index space and the entry keeps its offset.
+func (vs *Vmspace) shadowEntry(en *Entry) {
+	e := vs.eng
+	if vs.Map.linux {
+		obj, _ := e.shadow(en.Object, 0, en.Offset+en.Size())
+		en.Object = obj
+		return
+	}
+	en.Object, en.Offset = e.shadow(en.Object, en.Offset, en.Size())
+}
+
 // collapse folds o's backing objects into o while both are anonymous: when
 // o holds the backing object's only reference its pages move into o
 // (collapse); otherwise, when o shadows every backing page in its window,

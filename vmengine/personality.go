@@ -77,6 +77,8 @@ func PersonalityByName(name string) (Personality, error) {
 		return newFreeBSD(false), nil
 	case "freebsd6":
 		return newFreeBSD(true), nil
+	case "linux", "linux-x86_64", "linux-amd64":
+		return linux{}, nil
 	}
 	return nil, fmt.Errorf("unknown personality %q (want freebsd, freebsd6 or linux)", name)
 }

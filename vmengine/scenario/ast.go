@@ -23,6 +23,18 @@ func (p Pos) String() string {
 	return string(b)
 }
 
+// LineCol is the compact position of an expression node: 1-based line and
+// byte column. A node does not record its file name (that keeps nodes
+// small and free of pointers); the file is that of the Line the node
+// belongs to.
+type LineCol struct {
+	Line int32
+	Col  int32
+}
+
+// Pos returns the position as a Pos without a file name.
+func (lc LineCol) Pos() Pos { return Pos{Line: int(lc.Line), Col: int(lc.Col)} }
+
 // Error is a parse or evaluation error at a position. Its text is
 // "file:line:col: message".
 type Error struct {
@@ -178,7 +190,8 @@ type MapsLine struct {
 // *Struct, *Named, *Ellipsis and *Raw. String prints the node back in the
 // scenario syntax, so that parsing the result yields an equal tree.
 type Expr interface {
-	// Pos returns the position of the node's first character.
+	// Pos returns the line and column of the node's first character
+	// (Binary: of its left operand). Its File is empty: see LineCol.
 	Pos() Pos
 	// String prints the node in the scenario syntax.
 	String() string
@@ -249,40 +262,40 @@ func (o Op) prec() int {
 
 // Num is an integer literal. Base (10, 16 or 8) records how it was written.
 type Num struct {
-	At    Pos
+	At LineCol
 	Value uint64
 	Base  uint8
 }
 
 // Ident is an identifier: NULL, P, PROT_READ, ...
 type Ident struct {
-	At   Pos
+	At LineCol
 	Name string
 }
 
 // Var is a variable reference "$name" (Name excludes the '$').
 type Var struct {
-	At   Pos
+	At LineCol
 	Name string
 }
 
 // Unary is a prefix operation: -X, ~X, !X, &X.
 type Unary struct {
-	At Pos
+	At LineCol
 	Op Op
 	X  Expr
 }
 
 // Binary is X Op Y. OpPos is the operator's position.
 type Binary struct {
-	OpPos Pos
+	OpPos LineCol
 	Op    Op
 	X, Y  Expr
 }
 
 // CallExpr is a function-like macro: PROT_MAX(PROT_READ), makedev(1, 5).
 type CallExpr struct {
-	At   Pos
+	At LineCol
 	Name string
 	Args []Expr
 }
@@ -290,7 +303,7 @@ type CallExpr struct {
 // Str is a string literal. Bytes holds the decoded bytes (not necessarily
 // UTF-8); Truncated is strace's "..." after the closing quote.
 type Str struct {
-	At        Pos
+	At LineCol
 	Bytes     string
 	Truncated bool
 }
@@ -301,7 +314,7 @@ type Str struct {
 // between the angle brackets as printed (escapes are not decoded); Dev is
 // the text of a trailing "<char M:N>" / "<block M:N>" without its brackets.
 type FdPath struct {
-	At   Pos
+	At LineCol
 	Fd   int64
 	Name string
 	Path string
@@ -311,7 +324,7 @@ type FdPath struct {
 // Array is "[a, b, c]" or, for strace's signal sets and CPU masks,
 // space-separated "[HUP INT]" (Spaced).
 type Array struct {
-	At     Pos
+	At LineCol
 	Elems  []Expr
 	Spaced bool
 }
@@ -326,7 +339,7 @@ type Field struct {
 // Struct is "{name=expr, ...}" or space-separated "{B38400 opost ...}"
 // (Spaced).
 type Struct struct {
-	At     Pos
+	At LineCol
 	Fields []Field
 	Spaced bool
 }
@@ -334,21 +347,21 @@ type Struct struct {
 // Named is a named argument "name=expr" in an argument list or array, as
 // strace prints clone's "flags=CLONE_VM|...".
 type Named struct {
-	At   Pos
+	At LineCol
 	Name string
 	Expr Expr
 }
 
 // Ellipsis is strace's "..." placeholder element.
 type Ellipsis struct {
-	At Pos
+	At LineCol
 }
 
 // Raw is strace output the expression grammar does not model, kept as
 // text: "<... resuming interrupted read ...>", `@"abstract"`, and, on lines
 // that carry strace's pid or time prefix, any argument that fails to parse.
 type Raw struct {
-	At   Pos
+	At LineCol
 	Text string
 }
 
@@ -367,45 +380,45 @@ func (*Ellipsis) exprNode() {}
 func (*Raw) exprNode()      {}
 
 // Pos returns the literal's position.
-func (x *Num) Pos() Pos { return x.At }
+func (x *Num) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the identifier's position.
-func (x *Ident) Pos() Pos { return x.At }
+func (x *Ident) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the '$'.
-func (x *Var) Pos() Pos { return x.At }
+func (x *Var) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the operator's position.
-func (x *Unary) Pos() Pos { return x.At }
+func (x *Unary) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the left operand.
 func (x *Binary) Pos() Pos {
 	if x.X != nil {
 		return x.X.Pos()
 	}
-	return x.OpPos
+	return x.OpPos.Pos()
 }
 
 // Pos returns the position of the macro name.
-func (x *CallExpr) Pos() Pos { return x.At }
+func (x *CallExpr) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the opening quote.
-func (x *Str) Pos() Pos { return x.At }
+func (x *Str) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the fd number (or its '-').
-func (x *FdPath) Pos() Pos { return x.At }
+func (x *FdPath) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of '['.
-func (x *Array) Pos() Pos { return x.At }
+func (x *Array) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of '{'.
-func (x *Struct) Pos() Pos { return x.At }
+func (x *Struct) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the name.
-func (x *Named) Pos() Pos { return x.At }
+func (x *Named) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the "...".
-func (x *Ellipsis) Pos() Pos { return x.At }
+func (x *Ellipsis) Pos() Pos { return x.At.Pos() }
 
 // Pos returns the position of the text.
-func (x *Raw) Pos() Pos { return x.At }
+func (x *Raw) Pos() Pos { return x.At.Pos() }

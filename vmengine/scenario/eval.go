@@ -16,19 +16,33 @@ type Resolver interface {
 // may be nil: then every name is unknown). Named expressions evaluate to
 // their value and fd paths to their fd. Strings, arrays, structs, "...",
 // raw text, "=>" and unary "&" cannot be evaluated. Errors are *Error
-// values positioned at the offending node.
+// values positioned (line:col) at the offending node; Line.Eval adds the
+// file name.
 func Eval(e Expr, r Resolver) (uint64, error) {
 	return eval(e, r, 0)
 }
 
-func evalErr(at Pos, msg string) error { return &Error{Pos: at, Msg: msg} }
+func evalErr(at LineCol, msg string) error { return &Error{Pos: at.Pos(), Msg: msg} }
+
+// Eval evaluates e, an expression of l, like the package-level Eval, and
+// completes error positions with l's file name.
+func (l *Line) Eval(e Expr, r Resolver) (uint64, error) {
+	v, err := Eval(e, r)
+	if err != nil {
+		if pe, ok := err.(*Error); ok && pe.Pos.File == "" {
+			pe.Pos.File = l.Pos.File
+		}
+	}
+	return v, err
+}
 
 func eval(e Expr, r Resolver, depth int) (uint64, error) {
 	if isNil(e) {
-		return 0, evalErr(Pos{}, "missing expression")
+		return 0, evalErr(LineCol{}, "missing expression")
 	}
 	if depth > 10000 {
-		return 0, evalErr(e.Pos(), "expression nested too deeply")
+		p := e.Pos()
+		return 0, evalErr(LineCol{int32(p.Line), int32(p.Col)}, "expression nested too deeply")
 	}
 	depth++
 	switch x := e.(type) {
@@ -101,7 +115,8 @@ func eval(e Expr, r Resolver, depth int) (uint64, error) {
 	case *Raw:
 		return 0, evalErr(x.At, "cannot evaluate "+quoteSnippet(x.Text)+" as a number")
 	}
-	return 0, evalErr(e.Pos(), "cannot evaluate expression")
+	p := e.Pos()
+	return 0, evalErr(LineCol{int32(p.Line), int32(p.Col)}, "cannot evaluate expression")
 }
 
 // isNil reports whether e is nil or a nil node pointer.

@@ -14,24 +14,51 @@ type parser struct {
 	src     string
 	base    Pos // position of src[0]
 	off     int // offset just past p.tok
+	prev    int // offset where scanning p.tok began (for backtracking)
 	tok     token
 	lenient bool // strace-produced line: unparsable arguments become Raw
 	depth   int
 	errMsg  string // message of the last tErr token
 
-	// Small slabs that node allocations are carved from, to keep the
-	// number of allocations per line low.
+	// Slices that nodes are carved from, to keep the number of
+	// allocations per line low: first the arrays of one slab, then
+	// per-type chunks.
 	nums   []Num
 	idents []Ident
 	unary  []Unary
 	binary []Binary
+	fds    []FdPath
+	strs   []Str
 }
 
-// state is a saved lexer position for backtracking.
-type state struct {
-	off int
-	tok token
+// slab holds the nodes of a typical strace line (a decoded mmap call) in
+// a single allocation.
+type slab struct {
+	args   [6]Expr
+	nums   [6]Num
+	idents [5]Ident
+	unary  [1]Unary
+	binary [2]Binary
+	fds    [1]FdPath
+	strs   [1]Str
 }
+
+// useSlab allocates a slab and carves the node slices from it. It returns
+// the slab's argument slice.
+func (p *parser) useSlab() []Expr {
+	s := new(slab)
+	p.nums = s.nums[:0]
+	p.idents = s.idents[:0]
+	p.unary = s.unary[:0]
+	p.binary = s.binary[:0]
+	p.fds = s.fds[:0]
+	p.strs = s.strs[:0]
+	return s.args[:0]
+}
+
+// state is a saved lexer position for backtracking: the offset where the
+// current token's scan began. Restoring re-scans the token.
+type state int
 
 func (p *parser) init(src string, base Pos) {
 	if base.Col <= 0 {
@@ -45,12 +72,21 @@ func (p *parser) init(src string, base Pos) {
 	p.off = 0
 }
 
-func (p *parser) save() state     { return state{p.off, p.tok} }
-func (p *parser) restore(s state) { p.off, p.tok = s.off, s.tok }
+func (p *parser) save() state { return state(p.prev) }
+
+func (p *parser) restore(s state) {
+	p.off = int(s)
+	p.next()
+}
 
 // pos returns the position of byte offset off.
 func (p *parser) pos(off int) Pos {
 	return Pos{File: p.base.File, Line: p.base.Line, Col: p.base.Col + off}
+}
+
+// lc returns the compact position of byte offset off, for nodes.
+func (p *parser) lc(off int) LineCol {
+	return LineCol{Line: int32(p.base.Line), Col: int32(p.base.Col + off)}
 }
 
 func (p *parser) errAt(off int, msg string) error {
@@ -65,7 +101,8 @@ func (p *parser) expected(what string) error {
 	return p.errAt(p.tok.start, "expected "+what+", found "+p.describe(p.tok))
 }
 
-func (p *parser) text(t token) string { return p.src[t.start:t.end] }
+// tokText returns the text of the current token.
+func (p *parser) tokText() string { return p.src[p.tok.start:p.tok.end] }
 
 func (p *parser) newNum(at int, v uint64, base uint8) *Num {
 	if len(p.nums) == cap(p.nums) {
@@ -73,7 +110,7 @@ func (p *parser) newNum(at int, v uint64, base uint8) *Num {
 	}
 	p.nums = p.nums[:len(p.nums)+1]
 	x := &p.nums[len(p.nums)-1]
-	x.At = p.pos(at)
+	x.At = p.lc(at)
 	x.Value = v
 	x.Base = base
 	return x
@@ -85,7 +122,7 @@ func (p *parser) newIdent(at int, name string) *Ident {
 	}
 	p.idents = p.idents[:len(p.idents)+1]
 	x := &p.idents[len(p.idents)-1]
-	x.At = p.pos(at)
+	x.At = p.lc(at)
 	x.Name = name
 	return x
 }
@@ -96,9 +133,31 @@ func (p *parser) newUnary(at int, op Op, e Expr) *Unary {
 	}
 	p.unary = p.unary[:len(p.unary)+1]
 	x := &p.unary[len(p.unary)-1]
-	x.At = p.pos(at)
+	x.At = p.lc(at)
 	x.Op = op
 	x.X = e
+	return x
+}
+
+func (p *parser) newFdPath(at int) *FdPath {
+	if len(p.fds) == cap(p.fds) {
+		p.fds = make([]FdPath, 0, 2)
+	}
+	p.fds = p.fds[:len(p.fds)+1]
+	x := &p.fds[len(p.fds)-1]
+	x.At = p.lc(at)
+	return x
+}
+
+func (p *parser) newStr(at int, b string, trunc bool) *Str {
+	if len(p.strs) == cap(p.strs) {
+		p.strs = make([]Str, 0, 2)
+	}
+	p.strs = p.strs[:len(p.strs)+1]
+	x := &p.strs[len(p.strs)-1]
+	x.At = p.lc(at)
+	x.Bytes = b
+	x.Truncated = trunc
 	return x
 }
 
@@ -108,7 +167,7 @@ func (p *parser) newBinary(at int, op Op, l, r Expr) *Binary {
 	}
 	p.binary = p.binary[:len(p.binary)+1]
 	x := &p.binary[len(p.binary)-1]
-	x.OpPos = p.pos(at)
+	x.OpPos = p.lc(at)
 	x.Op = op
 	x.X = l
 	x.Y = r
@@ -169,7 +228,7 @@ func (p *parser) unaryExpr() (Expr, error) {
 			if fp, ok := x.(*FdPath); ok && op == OpSub && fp.Name == "" {
 				// "-100</tmp/cwd>": a negative fd with its path.
 				fp.Fd = -fp.Fd
-				fp.At = p.pos(at)
+				fp.At = p.lc(at)
 				return fp, nil
 			}
 			return p.newUnary(at, op, x), nil
@@ -179,53 +238,58 @@ func (p *parser) unaryExpr() (Expr, error) {
 }
 
 func (p *parser) primary() (Expr, error) {
-	t := p.tok
+	// Read the token's fields one by one: p.tok was just written byte-wise
+	// and copying it whole would stall on store forwarding.
+	kind, start, end := p.tok.kind, p.tok.start, p.tok.end
 	src := p.src
-	switch t.kind {
+	switch kind {
 	case tNum:
-		if e := t.end; e < len(src) && src[e] == '<' && (e+1 >= len(src) || src[e+1] != '<') {
-			return p.fdPath(t)
+		if end < len(src) && src[end] == '<' && (end+1 >= len(src) || src[end+1] != '<') {
+			return p.fdPath()
 		}
+		num, base := p.tok.num, p.tok.base
 		p.next()
-		return p.newNum(t.start, t.num, t.base), nil
+		return p.newNum(start, num, base), nil
 	case tIdent:
-		name := p.text(t)
-		if e := t.end; e < len(src) && src[e] == '<' && (e+1 >= len(src) || src[e+1] != '<') {
-			return p.fdPath(t)
-		}
-		if t.end < len(src) && src[t.end] == '(' {
-			p.next() // '('
-			open := p.tok.start
-			p.next()
-			if err := p.enter(open); err != nil {
-				return nil, err
+		name := src[start:end]
+		if end < len(src) {
+			if c := src[end]; c == '<' && (end+1 >= len(src) || src[end+1] != '<') {
+				return p.fdPath()
+			} else if c == '(' {
+				p.next() // '('
+				open := p.tok.start
+				p.next()
+				if err := p.enter(open); err != nil {
+					return nil, err
+				}
+				lc := listCtx{kind: listMacro, name: name, closer: tRParen, open: open}
+				args, _, _, _, err := p.list(&lc)
+				p.depth--
+				if err != nil {
+					return nil, err
+				}
+				return &CallExpr{At: p.lc(start), Name: name, Args: args}, nil
 			}
-			lc := listCtx{kind: listMacro, name: name, closer: tRParen, open: open}
-			args, _, _, _, err := p.list(&lc)
-			p.depth--
-			if err != nil {
-				return nil, err
-			}
-			return &CallExpr{At: p.pos(t.start), Name: name, Args: args}, nil
 		}
 		p.next()
-		return p.newIdent(t.start, name), nil
+		return p.newIdent(start, name), nil
 	case tVar:
 		p.next()
-		return &Var{At: p.pos(t.start), Name: src[t.start+1 : t.end]}, nil
+		return &Var{At: p.lc(start), Name: src[start+1 : end]}, nil
 	case tStr:
-		b, err := p.decodeStr(t)
+		trunc := p.tok.trunc
+		b, err := p.decodeStr(start, end, trunc, p.tok.esc)
 		if err != nil {
 			return nil, err
 		}
 		p.next()
-		return &Str{At: p.pos(t.start), Bytes: b, Truncated: t.trunc}, nil
+		return p.newStr(start, b, trunc), nil
 	case tEllipsis:
 		p.next()
-		return &Ellipsis{At: p.pos(t.start)}, nil
+		return &Ellipsis{At: p.lc(start)}, nil
 	case tLParen:
 		p.next()
-		if err := p.enter(t.start); err != nil {
+		if err := p.enter(start); err != nil {
 			return nil, err
 		}
 		x, err := p.expr()
@@ -234,76 +298,77 @@ func (p *parser) primary() (Expr, error) {
 			return nil, err
 		}
 		if p.tok.kind != tRParen {
-			return nil, p.expected("')' to close the '(' at column " + strconv.Itoa(p.base.Col+t.start))
+			return nil, p.expected("')' to close the '(' at column " + strconv.Itoa(p.base.Col+start))
 		}
 		p.next()
 		return x, nil
 	case tLBrack:
 		p.next()
-		if err := p.enter(t.start); err != nil {
+		if err := p.enter(start); err != nil {
 			return nil, err
 		}
-		lc := listCtx{kind: listArray, closer: tRBrack, open: t.start, juxt: true}
+		lc := listCtx{kind: listArray, closer: tRBrack, open: start, juxt: true}
 		elems, _, spaced, _, err := p.list(&lc)
 		p.depth--
 		if err != nil {
 			return nil, err
 		}
-		return &Array{At: p.pos(t.start), Elems: elems, Spaced: spaced}, nil
+		return &Array{At: p.lc(start), Elems: elems, Spaced: spaced}, nil
 	case tLBrace:
 		p.next()
-		if err := p.enter(t.start); err != nil {
+		if err := p.enter(start); err != nil {
 			return nil, err
 		}
-		lc := listCtx{kind: listStruct, closer: tRBrace, open: t.start, juxt: true}
+		lc := listCtx{kind: listStruct, closer: tRBrace, open: start, juxt: true}
 		_, fields, spaced, _, err := p.list(&lc)
 		p.depth--
 		if err != nil {
 			return nil, err
 		}
-		return &Struct{At: p.pos(t.start), Fields: fields, Spaced: spaced}, nil
+		return &Struct{At: p.lc(start), Fields: fields, Spaced: spaced}, nil
 	case tLT:
-		if strings.HasPrefix(src[t.start:], "<...") {
-			end, ok := scanAngle(src, t.start)
+		if strings.HasPrefix(src[start:], "<...") {
+			e, ok := scanAngle(src, start)
 			if !ok {
-				return nil, p.errAt(t.start, "expected '>' to close "+quoteSnippet(src[t.start:])+", found end of line")
+				return nil, p.errAt(start, "expected '>' to close "+quoteSnippet(src[start:])+", found end of line")
 			}
-			p.off = end
+			p.off = e
 			p.next()
-			return &Raw{At: p.pos(t.start), Text: src[t.start:end]}, nil
+			return &Raw{At: p.lc(start), Text: src[start:e]}, nil
 		}
 	case tAt:
 		// strace's abstract unix socket path: @"name".
+		st := p.save()
 		p.next()
-		if p.tok.kind == tStr && p.tok.start == t.end {
-			end := p.tok.end
-			if _, err := p.decodeStr(p.tok); err != nil {
+		if p.tok.kind == tStr && p.tok.start == end {
+			e := p.tok.end
+			if _, err := p.decodeStr(p.tok.start, e, p.tok.trunc, p.tok.esc); err != nil {
 				return nil, err
 			}
 			p.next()
-			return &Raw{At: p.pos(t.start), Text: src[t.start:end]}, nil
+			return &Raw{At: p.lc(start), Text: src[start:e]}, nil
 		}
-		p.restore(state{t.end, t})
+		p.restore(st)
 	}
 	return nil, p.expected("an expression")
 }
 
-// fdPath parses "N<path>" where t is the number (or identifier) token
-// and '<' follows it.
-func (p *parser) fdPath(t token) (Expr, error) {
+// fdPath parses "N<path>" where the current token is the number (or
+// identifier) and '<' follows it.
+func (p *parser) fdPath() (Expr, error) {
 	src := p.src
-	lt := t.end
+	kind, start, lt, num := p.tok.kind, p.tok.start, p.tok.end, p.tok.num
 	end, ok := scanAngle(src, lt)
 	if !ok {
-		return nil, p.errAt(lt, "expected '>' to close the path of fd "+p.text(t)+", found end of line")
+		return nil, p.errAt(lt, "expected '>' to close the path of fd "+src[start:lt]+", found end of line")
 	}
-	fp := &FdPath{At: p.pos(t.start)}
-	if t.kind == tIdent {
-		fp.Name = p.text(t)
-	} else if t.num > 1<<63-1 {
-		return nil, p.errAt(t.start, "fd number "+p.text(t)+" out of range")
+	fp := p.newFdPath(start)
+	if kind == tIdent {
+		fp.Name = src[start:lt]
+	} else if num > 1<<63-1 {
+		return nil, p.errAt(start, "fd number "+src[start:lt]+" out of range")
 	} else {
-		fp.Fd = int64(t.num)
+		fp.Fd = int64(num)
 	}
 	fp.Path, fp.Dev = splitDev(src[lt+1 : end-1])
 	p.off = end
@@ -353,14 +418,14 @@ func scanAngle(src string, i int) (int, bool) {
 	return 0, false
 }
 
-// decodeStr decodes the C escapes of string token t.
-func (p *parser) decodeStr(t token) (string, error) {
-	end := t.end - 1
-	if t.trunc {
+// decodeStr decodes the C escapes of the string token at [start, end).
+func (p *parser) decodeStr(start, end int, trunc, esc bool) (string, error) {
+	end--
+	if trunc {
 		end -= 3
 	}
-	s := p.src[t.start+1 : end]
-	if !t.esc {
+	s := p.src[start+1 : end]
+	if !esc {
 		return s, nil
 	}
 	b := make([]byte, 0, len(s))
@@ -370,7 +435,7 @@ func (p *parser) decodeStr(t token) (string, error) {
 			b = append(b, c)
 			continue
 		}
-		at := t.start + 1 + i
+		at := start + 1 + i
 		i++
 		if i >= len(s) {
 			return "", p.errAt(at, "unterminated escape sequence")
@@ -503,8 +568,9 @@ func (p *parser) skipMarker(n int) {
 	p.next()
 }
 
-// startsExpr reports whether t can begin an expression.
-func (p *parser) startsExpr(t token) bool {
+// startsExpr reports whether the current token can begin an expression.
+func (p *parser) startsExpr() bool {
+	t := &p.tok
 	switch t.kind {
 	case tNum, tIdent, tVar, tStr, tEllipsis, tLParen, tLBrack, tLBrace, tAt:
 		return true
@@ -520,7 +586,7 @@ func (p *parser) startsExpr(t token) bool {
 // comma, the closer, the unfinished marker, or (space-separated lists)
 // the start of another element. mode: 0 undecided, 1 commas, 2 spaces.
 func (p *parser) checkSep(c *listCtx, mode *int) error {
-	t := p.tok
+	t := &p.tok
 	switch {
 	case t.kind == tComma:
 		if *mode == 2 {
@@ -538,7 +604,7 @@ func (p *parser) checkSep(c *listCtx, mode *int) error {
 			return nil
 		}
 	}
-	if c.juxt && *mode != 1 && t.ws && p.startsExpr(t) {
+	if c.juxt && *mode != 1 && t.ws && p.startsExpr() {
 		*mode = 2
 		return nil
 	}
@@ -548,15 +614,15 @@ func (p *parser) checkSep(c *listCtx, mode *int) error {
 // elem parses one list element. In structs "name=expr" yields a field
 // name; elsewhere it yields a Named expression.
 func (p *parser) elem(inStruct bool) (string, Expr, error) {
-	t := p.tok
-	if t.kind == tIdent {
+	if p.tok.kind == tIdent {
 		src := p.src
-		i := t.end
+		start := p.tok.start
+		i := p.tok.end
 		for i < len(src) && isSpace(src[i]) {
 			i++
 		}
 		if i < len(src) && src[i] == '=' && (i+1 >= len(src) || src[i+1] != '=' && src[i+1] != '>') {
-			name := p.text(t)
+			name := src[start:p.tok.end]
 			p.off = i + 1
 			p.next()
 			e, err := p.expr()
@@ -566,7 +632,7 @@ func (p *parser) elem(inStruct bool) (string, Expr, error) {
 			if inStruct {
 				return name, e, nil
 			}
-			return "", &Named{At: p.pos(t.start), Name: name, Expr: e}, nil
+			return "", &Named{At: p.lc(start), Name: name, Expr: e}, nil
 		}
 	}
 	e, err := p.expr()
@@ -589,7 +655,7 @@ func (p *parser) list(c *listCtx) (exprs []Expr, fields []Field, spaced, unfinis
 		}
 	}
 	if c.kind == listCall {
-		exprs = make([]Expr, 0, 6)
+		exprs = p.useSlab()
 	}
 	mode := 0
 	for {
@@ -716,7 +782,7 @@ loop:
 	}
 	p.off = i
 	p.next()
-	return &Raw{At: p.pos(start), Text: text}
+	return &Raw{At: p.lc(start), Text: text}
 }
 
 func closing(open byte) byte {

@@ -47,26 +47,48 @@ type token struct {
 	num   uint64 // tNum
 }
 
-func isIdentStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
-}
+// Character classes for the lexer's hot loops.
+const (
+	cSpace = 1 << iota // ' ', '\t', '\r'
+	cDigit             // 0-9
+	cAlpha             // a-z, A-Z, _
+	cHex               // 0-9, a-f, A-F
+)
 
-func isIdentChar(c byte) bool {
-	return isIdentStart(c) || c >= '0' && c <= '9'
-}
+var charClass = func() (t [256]uint8) {
+	t[' '], t['\t'], t['\r'] = cSpace, cSpace, cSpace
+	for c := '0'; c <= '9'; c++ {
+		t[c] = cDigit | cHex
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = cAlpha
+		t[c-'a'+'A'] = cAlpha
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] |= cHex
+		t[c-'a'+'A'] |= cHex
+	}
+	t['_'] = cAlpha
+	return t
+}()
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isIdentStart(c byte) bool { return charClass[c]&cAlpha != 0 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+func isIdentChar(c byte) bool { return charClass[c]&(cAlpha|cDigit) != 0 }
+
+func isDigit(c byte) bool { return charClass[c]&cDigit != 0 }
+
+func isSpace(c byte) bool { return charClass[c]&cSpace != 0 }
 
 // next scans the token at p.off into p.tok and advances p.off past it.
 func (p *parser) next() {
 	src := p.src
 	i := p.off
+	p.prev = i
 	ws := false
 	for i < len(src) {
 		c := src[i]
-		if isSpace(c) {
+		if charClass[c]&cSpace != 0 {
 			i++
 			ws = true
 			continue
@@ -94,16 +116,17 @@ func (p *parser) next() {
 	}
 	c := src[i]
 	j := i + 1
+	cl := charClass[c]
 	switch {
-	case isDigit(c):
-		p.lexNum(t)
-		p.off = t.end
-		return
-	case isIdentStart(c):
-		for j < len(src) && isIdentChar(src[j]) {
+	case cl&cAlpha != 0:
+		for j < len(src) && charClass[src[j]]&(cAlpha|cDigit) != 0 {
 			j++
 		}
 		t.kind = tIdent
+	case cl&cDigit != 0:
+		p.lexNum(t)
+		p.off = t.end
+		return
 	case c == '$':
 		for j < len(src) && isIdentChar(src[j]) {
 			j++
@@ -233,52 +256,57 @@ func (p *parser) lexNum(t *token) {
 	var base uint64 = 10
 	j := i
 	over := false
-	if src[i] == '0' && i+1 < len(src) && (src[i+1] == 'x' || src[i+1] == 'X') {
+	switch {
+	case src[i] == '0' && i+1 < len(src) && (src[i+1] == 'x' || src[i+1] == 'X'):
 		base = 16
 		j = i + 2
 		k := j
-		for ; j < len(src); j++ {
-			c := src[j]
-			var d uint64
-			switch {
-			case c >= '0' && c <= '9':
-				d = uint64(c - '0')
-			case c >= 'a' && c <= 'f':
-				d = uint64(c-'a') + 10
-			case c >= 'A' && c <= 'F':
-				d = uint64(c-'A') + 10
-			default:
-				goto done
-			}
-			if v>>60 != 0 {
-				over = true
-			}
-			v = v<<4 | d
+		for j < len(src) && charClass[src[j]]&cHex != 0 {
+			j++
 		}
-	done:
 		if j == k {
 			t.kind = tErr
 			p.errMsg = "expected hex digits after 0x, found " + describeAt(src, j)
 			t.end = j
 			return
 		}
-	} else {
-		if src[i] == '0' && i+1 < len(src) && isDigit(src[i+1]) {
-			base = 8
+		// Leading zeros do not count towards the 16 digits that fit.
+		for k < j-1 && src[k] == '0' {
+			k++
 		}
-		for ; j < len(src) && isDigit(src[j]); j++ {
-			d := uint64(src[j] - '0')
-			if d >= base {
-				t.kind = tErr
-				p.errMsg = "invalid digit '" + string(src[j]) + "' in octal number"
-				t.end = j + 1
-				return
+		over = j-k > 16
+		for ; k < j; k++ {
+			v = v<<4 | uint64(hexVal(src[k]))
+		}
+	default:
+		for j < len(src) && charClass[src[j]]&cDigit != 0 {
+			j++
+		}
+		if src[i] == '0' && j > i+1 {
+			base = 8
+			for k := i + 1; k < j; k++ {
+				if src[k] > '7' {
+					t.kind = tErr
+					p.errMsg = "invalid digit '" + string(src[k]) + "' in octal number"
+					t.end = k + 1
+					return
+				}
 			}
-			hi, lo := bits.Mul64(v, base)
-			if hi != 0 || lo+d < lo {
-				over = true
+		}
+		if base == 10 && j-i <= 19 || base == 8 && j-i <= 21 {
+			// Cannot overflow: 10^19 < 2^64, 8^21 = 2^63.
+			for k := i; k < j; k++ {
+				v = v*base + uint64(src[k]-'0')
 			}
-			v = lo + d
+		} else {
+			for k := i; k < j; k++ {
+				d := uint64(src[k] - '0')
+				hi, lo := bits.Mul64(v, base)
+				if hi != 0 || lo+d < lo {
+					over = true
+				}
+				v = lo + d
+			}
 		}
 	}
 	t.end = j

@@ -259,7 +259,7 @@ func (p *parser) call(ln *Line, i int) error {
 		return p.expected("a system call name")
 	}
 	ln.Kind = KindCall
-	ln.Name = p.text(p.tok)
+	ln.Name = p.tokText()
 	p.next()
 	if p.tok.kind != tLParen {
 		return p.expected("'(' after " + ln.Name)
@@ -324,16 +324,15 @@ func (p *parser) tail(ln *Line) error {
 		return p.end(ln)
 	}
 	p.next()
-	st := p.save()
+	st, start, empty := p.save(), p.tok.start, p.tok.kind == tEOF
 	err := p.result(&ln.Result)
 	if err == nil {
 		err = p.end(ln)
 	}
-	if err != nil && p.lenient && st.tok.kind != tEOF {
+	if err != nil && p.lenient && !empty {
 		// Keep whatever strace printed as a raw value.
 		p.restore(st)
 		src := p.src
-		start := st.tok.start
 		end := len(src)
 		dur := ""
 		t := strings.TrimRight(src, " \t\r")
@@ -345,7 +344,7 @@ func (p *parser) tail(ln *Line) error {
 		}
 		text := strings.TrimRight(src[start:end], " \t\r")
 		if text != "" {
-			ln.Result = Result{Kind: ResultValue, Pos: p.pos(start), Expr: &Raw{At: p.pos(start), Text: text}}
+			ln.Result = Result{Kind: ResultValue, Pos: p.pos(start), Expr: &Raw{At: p.lc(start), Text: text}}
 			ln.Duration = dur
 			return nil
 		}
@@ -451,8 +450,8 @@ func (p *parser) result(r *Result) error {
 	case tQuest:
 		r.Kind = ResultUnknown
 		p.next()
-		if p.tok.kind == tIdent && isErrnoName(p.text(p.tok)) {
-			r.Errno = p.text(p.tok)
+		if p.tok.kind == tIdent && isErrnoName(p.tokText()) {
+			r.Errno = p.tokText()
 			p.next()
 			if err := p.message(r); err != nil {
 				return err
@@ -465,12 +464,12 @@ func (p *parser) result(r *Result) error {
 		}
 		return nil
 	case tIdent:
-		if name := p.text(p.tok); isSignalName(name) {
+		if name := p.tokText(); isSignalName(name) {
 			st := p.save()
 			p.next()
 			code := ""
 			if p.tok.kind == tIdent {
-				code = p.text(p.tok)
+				code = p.tokText()
 				p.next()
 			}
 			if p.atEnd() {
@@ -486,9 +485,9 @@ func (p *parser) result(r *Result) error {
 	if err != nil {
 		return err
 	}
-	if p.tok.kind == tIdent && isErrnoName(p.text(p.tok)) && isMinusOne(e) {
+	if p.tok.kind == tIdent && isErrnoName(p.tokText()) && isMinusOne(e) {
 		r.Kind = ResultErrno
-		r.Errno = p.text(p.tok)
+		r.Errno = p.tokText()
 		p.next()
 		return p.message(r)
 	}
@@ -549,7 +548,7 @@ func (p *parser) markedLine(ln *Line, i int, mark string) error {
 		if s, ok := strings.CutPrefix(inner, "exited with "); ok && allDigits(s) {
 			if v, err := strconv.ParseUint(s, 10, 64); err == nil {
 				at := a + len("exited with ")
-				ln.Result = Result{Kind: ResultValue, Pos: p.pos(at), Expr: &Num{At: p.pos(at), Value: v, Base: 10}}
+				ln.Result = Result{Kind: ResultValue, Pos: p.pos(at), Expr: &Num{At: p.lc(at), Value: v, Base: 10}}
 				return nil
 			}
 		}
@@ -587,7 +586,7 @@ func (p *parser) markedLine(ln *Line, i int, mark string) error {
 	defer func() { p.src = full }()
 	p.off = k
 	p.next()
-	st := p.save()
+	st, start := p.save(), p.tok.start
 	e, err := p.expr()
 	if err == nil && p.tok.kind != tEOF {
 		err = p.expected("'" + mark + "' after the signal information")
@@ -597,7 +596,7 @@ func (p *parser) markedLine(ln *Line, i int, mark string) error {
 			return err
 		}
 		p.restore(st)
-		e = &Raw{At: p.pos(st.tok.start), Text: p.src[st.tok.start:]}
+		e = &Raw{At: p.lc(start), Text: p.src[start:]}
 	}
 	ln.Args = []Expr{e}
 	return nil

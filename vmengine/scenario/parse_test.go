@@ -244,17 +244,17 @@ func TestPositions(t *testing.T) {
 		e   Expr
 		pos string
 	}{
-		{ln.Args[0], "f:7:13"},
-		{ln.Args[1], "f:7:19"},
-		{ln.Args[1].(*Binary).Y, "f:7:21"},
-		{ln.Result.Expr, "f:7:26"},
+		{ln.Args[0], "7:13"},
+		{ln.Args[1], "7:19"},
+		{ln.Args[1].(*Binary).Y, "7:21"},
+		{ln.Result.Expr, "7:26"},
 	}
 	for _, w := range want {
 		if got := w.e.Pos().String(); got != w.pos {
 			t.Errorf("%s at %s, want %s", w.e, got, w.pos)
 		}
 	}
-	if got := ln.Args[1].(*Binary).OpPos.String(); got != "f:7:20" {
+	if got := ln.Args[1].(*Binary).OpPos.Pos().String(); got != "7:20" {
 		t.Errorf("op at %s", got)
 	}
 	if ln.Pos.String() != "f:7:1" || ln.Result.Pos.String() != "f:7:26" {

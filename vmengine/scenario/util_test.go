@@ -124,6 +124,7 @@ func checkExprRoundTrip(t testing.TB, e Expr) {
 	}
 	s := e.String()
 	got, err := ParseExpr(s, Pos{})
+	_ = got
 	if err != nil {
 		t.Fatalf("ParseExpr(%q): %v", s, err)
 	}

@@ -1,0 +1,1141 @@
+package vmengine
+
+// The Linux personality: x86-64 (and arm64) constants, argument checks and
+// errno rules of mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c,
+// mm/mlock.c, mm/msync.c and mm/mincore.c (Linux 6.x), over the same engine.
+// VMAs are entries with the hidden VM_* flags in Entry.LFlags; anonymous
+// memory is indexed by pgoff (the page's original virtual page number), so
+// merged and moved VMAs keep their contents as Linux's anon_vma does.
+
+import "strings"
+
+var linuxConsts = map[string]uint64{
+	"NULL": 0,
+	"PROT_NONE": 0, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4, "PROT_SEM": 8,
+	"PROT_GROWSDOWN": 0x01000000, "PROT_GROWSUP": 0x02000000,
+	"MAP_SHARED": 1, "MAP_PRIVATE": 2, "MAP_SHARED_VALIDATE": 3, "MAP_FIXED": 0x10,
+	"MAP_ANONYMOUS": 0x20, "MAP_ANON": 0x20, "MAP_32BIT": 0x40, "MAP_GROWSDOWN": 0x100,
+	"MAP_DENYWRITE": 0x800, "MAP_EXECUTABLE": 0x1000, "MAP_LOCKED": 0x2000, "MAP_NORESERVE": 0x4000,
+	"MAP_POPULATE": 0x8000, "MAP_NONBLOCK": 0x10000, "MAP_STACK": 0x20000, "MAP_HUGETLB": 0x40000,
+	"MAP_SYNC": 0x80000, "MAP_FIXED_NOREPLACE": 0x100000, "MAP_FILE": 0, "MAP_FAILED": ^uint64(0),
+	"MREMAP_MAYMOVE": 1, "MREMAP_FIXED": 2, "MREMAP_DONTUNMAP": 4,
+	"MS_ASYNC": 1, "MS_INVALIDATE": 2, "MS_SYNC": 4,
+	"MCL_CURRENT": 1, "MCL_FUTURE": 2, "MCL_ONFAULT": 4, "MLOCK_ONFAULT": 1,
+	"MADV_NORMAL": 0, "MADV_RANDOM": 1, "MADV_SEQUENTIAL": 2, "MADV_WILLNEED": 3, "MADV_DONTNEED": 4,
+	"MADV_FREE": 8, "MADV_REMOVE": 9, "MADV_DONTFORK": 10, "MADV_DOFORK": 11, "MADV_MERGEABLE": 12,
+	"MADV_UNMERGEABLE": 13, "MADV_HUGEPAGE": 14, "MADV_NOHUGEPAGE": 15, "MADV_DONTDUMP": 16,
+	"MADV_DODUMP": 17, "MADV_WIPEONFORK": 18, "MADV_KEEPONFORK": 19, "MADV_COLD": 20, "MADV_PAGEOUT": 21,
+	"MADV_POPULATE_READ": 22, "MADV_POPULATE_WRITE": 23, "MADV_DONTNEED_LOCKED": 24, "MADV_COLLAPSE": 25,
+	"MADV_HWPOISON": 100, "MADV_GUARD_INSTALL": 102, "MADV_GUARD_REMOVE": 103,
+	"O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2, "O_CREAT": 0x40, "O_EXCL": 0x80, "O_TRUNC": 0x200,
+	"O_APPEND": 0x400, "O_CLOEXEC": 0x80000, "O_DIRECTORY": 0x10000, "O_NOCTTY": 0x100,
+	"AT_FDCWD": uint64(0xffffffffffffff9c),
+	"RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+	"RLIM_INFINITY": ^uint64(0), "RLIM64_INFINITY": ^uint64(0),
+	"PR_SET_VMA": 0x53564d41, "PR_SET_VMA_ANON_NAME": 0,
+	"CLONE_VM": 0x100, "CLONE_FS": 0x200, "CLONE_FILES": 0x400, "CLONE_SIGHAND": 0x800,
+	"CLONE_THREAD": 0x10000, "CLONE_VFORK": 0x4000, "CLONE_SYSVSEM": 0x40000, "CLONE_SETTLS": 0x80000,
+	"CLONE_PARENT_SETTID": 0x100000, "CLONE_CHILD_CLEARTID": 0x200000, "CLONE_CHILD_SETTID": 0x1000000,
+	"SIGCHLD": 17, "PAGE_SIZE": 4096, "PKEY_DISABLE_ACCESS": 1, "PKEY_DISABLE_WRITE": 2,
+}
+
+const (
+	lxMapShared         = 0x1
+	lxMapPrivate        = 0x2
+	lxMapType           = 0xf
+	lxMapFixed          = 0x10
+	lxMapAnon           = 0x20
+	lxMap32Bit          = 0x40
+	lxMapGrowsDown      = 0x100
+	lxMapLocked         = 0x2000
+	lxMapNoReserve      = 0x4000
+	lxMapPopulate       = 0x8000
+	lxMapNonBlock       = 0x10000
+	lxMapStack          = 0x20000
+	lxMapHugeTLB        = 0x40000
+	lxMapSync           = 0x80000
+	lxMapFixedNoReplace = 0x100000
+	// LEGACY_MAP_MASK: the flags MAP_SHARED accepts silently.
+	lxLegacyMask = 0x1 | 0x2 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x100000 | 0xfc000000
+)
+
+// LinuxLayout returns the x86-64 layout of a process exec'd with ASLR off
+// and an 8 MiB stack limit: TASK_SIZE 0x7ffffffff000 and mmap_base 128 MiB
+// below it (mmap_base's gap is RLIMIT_STACK plus the 1 MiB guard gap,
+// clamped to at least 128 MiB).
+func LinuxLayout() Layout {
+	const taskSize = 0x7ffffffff000
+	return Layout{
+		Min: 0, Max: taskSize, TAddr: 0x400000, DAddr: 0x400000, MaxDSize: Infinity,
+		UsrStack: taskSize, MaxSSize: 8 << 20, Max32Bit: 0x80000000,
+		Linux: true, TopDown: true, MmapBase: taskSize - 128<<20, StackGap: 256 * 4096,
+		MinAddr: 0x10000, Arch: "x86_64", MaxUserVA: taskSize,
+	}
+}
+
+type linux struct{}
+
+func (linux) Name() string { return "linux" }
+
+func (linux) Setup(e *Engine) {
+	e.SetLayout(LinuxLayout())
+	c := e.cfg
+	c.MaxMapEntries = 65530
+	_ = e.SetConfig(c)
+}
+
+func (linux) Const(name string) (uint64, bool) {
+	v, ok := linuxConsts[name]
+	return v, ok
+}
+
+func (linux) Macro(name string, args []uint64) (uint64, bool) { return 0, false }
+
+var linuxCalls = []string{"mmap", "munmap", "mprotect", "pkey_mprotect", "mremap", "brk", "madvise",
+	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "msync", "mincore", "prctl", "pkey_alloc",
+	"pkey_free", "open", "openat", "close", "ftruncate", "write", "pwrite64", "setrlimit", "prlimit64",
+	"getrlimit", "arch_prctl", "getpagesize"}
+
+func (linux) Names() ([]string, []string) { return linuxCalls, sortedKeys(linuxConsts) }
+
+func (lx linux) Syscall(e *Engine, p *Process, call string, args []Arg) (Result, bool) {
+	a := func(i int) uint64 { return argv(args, i) }
+	switch call {
+	case "mmap", "mmap2":
+		return lx.mmap(e, p, a(0), a(1), a(2), a(3), fdArg(args, 4), a(5))
+	case "munmap":
+		return lx.munmap(e, p, a(0), a(1))
+	case "mprotect":
+		return lx.mprotect(e, p, a(0), a(1), a(2), -1)
+	case "pkey_mprotect":
+		return lx.mprotect(e, p, a(0), a(1), a(2), int(int32(a(3))))
+	case "mremap":
+		return lx.mremap(e, p, a(0), a(1), a(2), a(3), a(4))
+	case "brk":
+		return lx.brk(e, p, a(0))
+	case "madvise":
+		return lx.madvise(e, p, a(0), a(1), a(2))
+	case "mlock":
+		return lx.mlock(e, p, a(0), a(1), 0)
+	case "mlock2":
+		return lx.mlock(e, p, a(0), a(1), a(2))
+	case "munlock":
+		return lx.munlock(e, p, a(0), a(1))
+	case "mlockall":
+		return lx.mlockall(e, p, a(0))
+	case "munlockall":
+		return lx.munlockall(e, p)
+	case "msync":
+		return lx.msync(e, p, a(0), a(1), a(2))
+	case "mincore":
+		vec, errno := mincoreVec(e, p.VS, a(0), a(1), true)
+		if errno != "" {
+			return fail(errno)
+		}
+		return Result{Child: len(vec)}, true
+	case "prctl":
+		return lx.prctl(e, p, args)
+	case "pkey_alloc":
+		return lx.pkeyAlloc(p, a(0), a(1))
+	case "pkey_free":
+		return lx.pkeyFree(p, a(0))
+	case "open":
+		return fileOpen(e, p, args, 0, lx.openFlags())
+	case "openat":
+		return fileOpen(e, p, args, 1, lx.openFlags())
+	case "ftruncate", "write", "pwrite64", "close":
+		return fileCall(e, p, call, args)
+	case "setrlimit", "prlimit64", "getrlimit":
+		return rlimitCall(e, p, call, args, map[uint64]int{2: rlData, 3: rlStack, 8: rlMemLock, 9: rlVMem}, ^uint64(0))
+	case "arch_prctl":
+		return ok(0)
+	case "getpagesize":
+		return ok(e.cfg.PageSize)
+	}
+	return Result{}, false
+}
+
+func (linux) openFlags() openFlagBits {
+	return openFlagBits{acc: 3, wr: 1, rdwr: 2, creat: 0x40, trunc: 0x200, appnd: 0x400, excl: 0x80}
+}
+
+// lxFD returns the open file of an fd argument. A trace's "3</path>" form
+// names a file the engine never saw opened: it becomes an external file.
+func lxFD(e *Engine, p *Process, fd Arg) (*FD, bool) {
+	if fd.Path != "" {
+		if d := p.FDs[int(fd.Val)]; d != nil && d.File.Path == fd.Path {
+			return d, true
+		}
+		f := e.fs.External(fd.Path)
+		if strings.HasPrefix(fd.Path, "/dev/zero") {
+			f, _ = e.fs.Lookup("/dev/zero")
+		}
+		return &FD{File: f, Read: true, Write: true}, true
+	}
+	d := p.FDs[int(fd.Val)]
+	return d, d != nil
+}
+
+// vmFlagsFor returns the hidden flags of a new mapping. Mirrors
+// calc_vm_flag_bits and accountable_mapping.
+func lxVMFlags(flags uint64, shared, file bool, prot Prot, maxProt Prot) LinuxFlags {
+	var lf LinuxFlags
+	if shared {
+		lf |= LinuxShared | LinuxMayShare
+		if file && !maxProt.Has(ProtWrite) {
+			lf &^= LinuxShared
+		}
+	}
+	if flags&lxMapGrowsDown != 0 {
+		lf |= LinuxGrowsDown
+	}
+	if flags&lxMapLocked != 0 {
+		lf |= LinuxLocked
+	}
+	if flags&lxMapStack != 0 {
+		lf |= LinuxNoHugePage // MAP_STACK implies VM_NOHUGEPAGE (6.7+)
+	}
+	if flags&lxMapNoReserve != 0 {
+		lf |= LinuxNoReserve
+	}
+	if lf&(LinuxNoReserve|LinuxShared) == 0 && prot&ProtWrite != 0 {
+		lf |= LinuxAccount
+	}
+	return lf
+}
+
+// mmap mirrors sys_mmap → ksys_mmap_pgoff → do_mmap → mmap_region.
+func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64, fd Arg, off uint64) (Result, bool) {
+	vs := p.VS
+	l := e.layout
+	if off&e.pageMask != 0 {
+		return fail("EINVAL")
+	}
+	var d *FD
+	anon := flags&lxMapAnon != 0
+	if !anon {
+		var open bool
+		if d, open = lxFD(e, p, fd); !open {
+			return fail("EBADF")
+		}
+	}
+	if length == 0 {
+		return fail("EINVAL")
+	}
+	prot := Prot(protArg) & ProtAll
+	if protArg&^uint64(0x7|0x8|0x03000000) != 0 {
+		return fail("EINVAL")
+	}
+	if flags&lxMapFixedNoReplace != 0 {
+		flags |= lxMapFixed
+	}
+	if flags&lxMapFixed == 0 {
+		addr = e.truncPage(addr)
+		if addr != 0 && addr < l.MinAddr {
+			addr, _ = e.roundPage(l.MinAddr)
+		}
+	}
+	size, okr := e.roundPage(length)
+	if !okr || size == 0 {
+		return fail("ENOMEM")
+	}
+	pgoff := off >> e.pageShift
+	if pgoff+(size>>e.pageShift) < pgoff {
+		return fail("EOVERFLOW")
+	}
+	if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries > e.cfg.MaxMapEntries {
+		return fail("ENOMEM")
+	}
+	// Validate the mapping type before placement, as do_mmap's checks on
+	// the type come after get_unmapped_area but cannot change the address
+	// of a valid call.
+	maxProt := ProtAll
+	shared := false
+	switch {
+	case !anon:
+		switch flags & lxMapType {
+		case lxMapShared:
+			flags &= lxLegacyMask
+			fallthrough
+		case 3: // MAP_SHARED_VALIDATE
+			if flags&^uint64(lxLegacyMask|lxMapSync) != 0 {
+				return fail("EOPNOTSUPP")
+			}
+			if prot&ProtWrite != 0 && !d.Write {
+				return fail("EACCES")
+			}
+			if d.File.Append && d.Write {
+				return fail("EACCES")
+			}
+			shared = true
+			if !d.Write {
+				maxProt &^= ProtWrite
+			}
+			fallthrough
+		case lxMapPrivate:
+			if !d.Read {
+				return fail("EACCES")
+			}
+			switch d.File.Kind {
+			case FileRegular, FileExternal, FileDevZero, FileDevMem:
+			default:
+				return fail("ENODEV")
+			}
+			if flags&lxMapGrowsDown != 0 {
+				return fail("EINVAL")
+			}
+		default:
+			return fail("EINVAL")
+		}
+	default:
+		switch flags & lxMapType {
+		case lxMapShared:
+			if flags&lxMapGrowsDown != 0 {
+				return fail("EINVAL")
+			}
+			shared = true
+			pgoff = 0
+		case lxMapPrivate:
+		default:
+			return fail("EINVAL")
+		}
+	}
+	start, errno := vs.linuxUnmappedArea(addr, size, flags, !anon, pgoff)
+	if errno != "" {
+		return fail(errno)
+	}
+	if flags&lxMapFixedNoReplace != 0 && !vs.Map.IsFree(start, start+size) {
+		return fail("EEXIST")
+	}
+	if flags&lxMapFixed != 0 && start < l.MinAddr && !e.cfg.Privileged {
+		return fail("EPERM")
+	}
+	if flags&lxMapLocked != 0 && !e.cfg.Privileged && vs.Lim.MemLock == 0 {
+		return fail("EPERM")
+	}
+	if (flags&lxMapLocked != 0 || vs.DefLocked) && !e.cfg.Privileged && vs.LockedVM+size > vs.Lim.MemLock {
+		return fail("EAGAIN")
+	}
+	lf := lxVMFlags(flags, shared, !anon, prot, maxProt)
+	if vs.DefLocked {
+		lf |= LinuxLocked
+		if vs.DefOnFault {
+			lf |= LinuxLockOnFault
+		}
+	}
+	if !anon && anon == false && d.File.Kind == FileDevZero {
+		if !shared {
+			anon = true // mmap_zero: private /dev/zero is anonymous memory
+			pgoff = 0
+		}
+	}
+	// may_expand_vm, crediting what MAP_FIXED replaces.
+	if vs.Map.Size+size-vs.mappedIn(start, start+size) > vs.Lim.VMem {
+		return fail("ENOMEM")
+	}
+	var obj ObjID
+	var path string
+	if !anon {
+		if d.File.Kind == FileDevZero {
+			// shmem_zero_setup: shared /dev/zero is a fresh shmem object.
+			o := e.allocAnon(e.atop(size))
+			obj = o.ID
+			path = "/dev/zero (deleted)"
+			pgoff = 0
+		} else {
+			obj = e.fileObject(d.File)
+		}
+	}
+	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
+		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: path}
+	if anon && !shared {
+		en.Offset = start // private anonymous pgoff = addr >> PAGE_SHIFT
+	}
+	if shared {
+		en.Inherit = InheritShare
+		if anon && obj == 0 {
+			o := e.allocAnon(e.atop(size)) // shmem_zero_setup
+			en.Object = o.ID
+			en.Offset = 0
+		}
+	} else if obj != 0 {
+		en.Flags |= EntryCOW | EntryNeedsCopy
+	}
+	if en.LFlags&LinuxLocked != 0 {
+		en.Flags |= EntryUserWired
+		en.Wired = 1
+	}
+	vs.deleteRange(start, start+size)
+	en = vs.linuxInsert(en)
+	if en.LFlags&LinuxLocked != 0 {
+		vs.LockedVM += size
+		vs.linuxPopulate(start, start+size, en.LFlags&LinuxLockOnFault == 0)
+	} else if flags&(lxMapPopulate|lxMapNonBlock) == lxMapPopulate {
+		vs.linuxPopulate(start, start+size, true)
+	}
+	return ok(start)
+}
+
+// mappedIn returns how many bytes of [s, e) are mapped (non-guard).
+func (vs *Vmspace) mappedIn(s, e uint64) uint64 {
+	var n uint64
+	vs.Map.Range(s, e, func(en Entry) bool {
+		if !en.IsGuard() {
+			n += min(en.End, e) - max(en.Start, s)
+		}
+		return true
+	})
+	return n
+}
+
+// linuxUnmappedArea chooses the address of a new mapping. Mirrors
+// __get_unmapped_area and arch_get_unmapped_area_topdown (x86-64): MAP_FIXED
+// is taken as is; a free hint clear of neighbours' stack guard gaps is used
+// exactly; otherwise the highest fitting gap below mmap_base (bottom-up in
+// the legacy layout, and in 1-2 GiB for MAP_32BIT). Large file mappings are
+// PMD-aligned as thp_get_unmapped_area does.
+func (vs *Vmspace) linuxUnmappedArea(addr, size, flags uint64, file bool, pgoff uint64) (uint64, Errno) {
+	e := vs.eng
+	l := e.layout
+	taskSize := vs.Map.Max
+	if size > taskSize-l.MinAddr {
+		return 0, "ENOMEM"
+	}
+	if flags&lxMapFixed != 0 {
+		if addr > taskSize-size {
+			return 0, "ENOMEM"
+		}
+		if addr&e.pageMask != 0 {
+			return 0, "EINVAL"
+		}
+		return addr, ""
+	}
+	if addr != 0 && taskSize-size >= addr && addr >= l.MinAddr && vs.gapFree(addr, addr+size) {
+		return addr, ""
+	}
+	const pmd = 2 << 20
+	if flags&lxMap32Bit != 0 {
+		if a, ok := vs.linuxFindLow(0x40000000, 0x80000000, size, e.cfg.PageSize); ok {
+			return a, ""
+		}
+		return 0, "ENOMEM"
+	}
+	if file && size >= pmd {
+		// thp_get_unmapped_area: search for len+PMD, then align so the
+		// file offset and the address agree modulo 2 MiB.
+		if a, okA := vs.linuxFindArea(size+pmd, e.cfg.PageSize); okA {
+			off := (pgoff << e.pageShift)
+			offSub := (off - a) & (pmd - 1)
+			if l.TopDown && offSub == 0 {
+				return a + pmd, ""
+			}
+			return a + offSub, ""
+		}
+	} else if !file && addr == 0 && size%pmd == 0 {
+		// Anonymous mappings that are a multiple of the PMD size are
+		// THP-aligned (Linux 6.7+).
+		if a, okA := vs.linuxFindArea(size, pmd); okA {
+			return a, ""
+		}
+	}
+	if a, okA := vs.linuxFindArea(size, e.cfg.PageSize); okA {
+		return a, ""
+	}
+	return 0, "ENOMEM"
+}
+
+// linuxFindArea searches top-down below mmap_base (falling back to
+// bottom-up), or bottom-up in the legacy layout.
+func (vs *Vmspace) linuxFindArea(size, align uint64) (uint64, bool) {
+	l := vs.eng.layout
+	lo := max(vs.eng.cfg.PageSize, l.MinAddr)
+	if l.TopDown {
+		if a, ok := vs.linuxFindHigh(lo, vs.MmapBase, size, align); ok {
+			return a, true
+		}
+	}
+	return vs.linuxFindLow(vs.Map.Max/3&^vs.eng.pageMask, vs.Map.Max, size, align)
+}
+
+// gapFree reports whether [s, t) is free and clear of the stack guard gap of
+// a grows-down VMA above it. Mirrors the hint check against vm_start_gap.
+func (vs *Vmspace) gapFree(s, t uint64) bool {
+	if !vs.Map.IsFree(s, t) {
+		return false
+	}
+	if n, ok := vs.Map.next(t); ok && n.LFlags&LinuxGrowsDown != 0 {
+		gap := vs.eng.layout.StackGap
+		if n.Start < gap || t > n.Start-gap {
+			return false
+		}
+	}
+	return true
+}
+
+// linuxFindHigh is unmapped_area_topdown: the highest aligned fit in [lo,
+// hi), skipping fits that would sit inside a grows-down VMA's guard gap.
+func (vs *Vmspace) linuxFindHigh(lo, hi, size, align uint64) (uint64, bool) {
+	for hi > lo {
+		a, ok := vs.Map.FindSpaceTopDown(lo, hi, size, align)
+		if !ok {
+			return 0, false
+		}
+		if vs.gapFree(a, a+size) {
+			return a, true
+		}
+		// Retry below the guard gap of the stack above.
+		n, _ := vs.Map.next(a + size)
+		limit := n.Start - vs.eng.layout.StackGap
+		if n.Start < vs.eng.layout.StackGap || limit >= hi {
+			return 0, false
+		}
+		hi = limit
+	}
+	return 0, false
+}
+
+// linuxFindLow is unmapped_area: the lowest aligned fit in [lo, hi).
+func (vs *Vmspace) linuxFindLow(lo, hi, size, align uint64) (uint64, bool) {
+	for lo < hi {
+		a, ok := vs.Map.FindSpace(lo, hi, size, align)
+		if !ok {
+			return 0, false
+		}
+		if vs.gapFree(a, a+size) {
+			return a, true
+		}
+		lo = a + vs.eng.cfg.PageSize
+	}
+	return 0, false
+}
+
+// linuxInsert links a new VMA into free space and merges it with its
+// neighbours (vma_merge_new_range). Pre: [en.Start, en.End) is free.
+func (vs *Vmspace) linuxInsert(en Entry) Entry {
+	vs.Map.link(en)
+	if en.LFlags&LinuxIO != 0 {
+		return en
+	}
+	en = vs.mergeWithPrev(en)
+	return vs.mergeWithNext(en)
+}
+
+// linuxPopulate faults every page of [s, t) in (mm_populate), writing
+// when the VMA is private and writable (to break COW as populate does).
+func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) {
+	if !all {
+		return
+	}
+	for a := s; a < t; a += vs.eng.cfg.PageSize {
+		en, ok := vs.Map.Lookup(a)
+		if !ok || en.Prot == ProtNone {
+			continue
+		}
+		acc := AccessRead
+		if en.Prot&ProtWrite != 0 && en.LFlags&LinuxShared == 0 {
+			acc = AccessWrite
+		}
+		vs.fault(a, acc, 0, faultNoStore)
+	}
+}
+
+// munmap mirrors __vm_munmap: unaligned or out-of-range → EINVAL; no VMA
+// in the range is fine; a split at max_map_count → ENOMEM.
+func (lx linux) munmap(e *Engine, p *Process, addr, length uint64) (Result, bool) {
+	vs := p.VS
+	if addr&e.pageMask != 0 || addr > vs.Map.Max || length > vs.Map.Max-addr {
+		return fail("EINVAL")
+	}
+	size, okr := e.roundPage(length)
+	if !okr || size == 0 {
+		return fail("EINVAL")
+	}
+	if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries >= e.cfg.MaxMapEntries {
+		if en, ok := vs.Map.Lookup(addr); ok && en.Start < addr && en.End > addr+size {
+			return fail("ENOMEM")
+		}
+	}
+	vs.linuxUnlockRange(addr, addr+size)
+	vs.deleteRange(addr, addr+size)
+	return ok(0)
+}
+
+// linuxUnlockRange subtracts locked VMAs in [s, t) from locked_vm.
+func (vs *Vmspace) linuxUnlockRange(s, t uint64) {
+	vs.Map.Range(s, t, func(en Entry) bool {
+		if en.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= min(en.End, t) - max(en.Start, s)
+		}
+		return true
+	})
+}
+
+// linuxModify applies fn to every VMA in [start, end) after clipping, and
+// merges each with its neighbours: the shape of mprotect_fixup, madvise
+// and mlock_fixup (vma_modify). It stops with ENOMEM at a hole, after
+// the VMAs before it were changed (Linux is not atomic). check may refuse
+// a VMA before it is changed.
+func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(*Entry)) Errno {
+	m := &vs.Map
+	if _, ok := m.Lookup(start); !ok {
+		if n, okN := m.next(start); !okN || n.Start >= end {
+			return "ENOMEM"
+		}
+		return "ENOMEM"
+	}
+	cur := start
+	for cur < end {
+		en, ok := m.Lookup(cur)
+		if !ok {
+			return "ENOMEM"
+		}
+		if check != nil {
+			if errno := check(en); errno != "" {
+				return errno
+			}
+		}
+		if en.Start < cur {
+			en = vs.clipStart(en, cur)
+		}
+		if en.End > end {
+			en = vs.clipEnd(en, end)
+		}
+		old := en
+		fn(&en)
+		if en != old {
+			m.put(en)
+			m.Timestamp++
+			en = vs.mergeWithPrev(en)
+			en = vs.mergeWithNext(en)
+		}
+		cur = en.End
+		if en.End > end {
+			cur = end
+		}
+	}
+	return ""
+}
+
+// mprotect mirrors do_mprotect_pkey: per VMA, new permissions beyond
+// VM_MAY* fail with EACCES; a hole fails with ENOMEM after the VMAs before
+// it changed.
+func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pkey int) (Result, bool) {
+	vs := p.VS
+	const growsDown, growsUp = 0x01000000, 0x02000000
+	if protArg&(growsDown|growsUp) == growsDown|growsUp {
+		return fail("EINVAL")
+	}
+	if addr&e.pageMask != 0 {
+		return fail("EINVAL")
+	}
+	if length == 0 {
+		return ok(0)
+	}
+	size, okr := e.roundPage(length)
+	if !okr || addr+size <= addr {
+		return fail("ENOMEM")
+	}
+	if protArg&^uint64(0x7|0x8|growsDown|growsUp) != 0 {
+		return fail("EINVAL")
+	}
+	if pkey > 15 || (pkey > 0 && vs.PKeys&(1<<pkey) == 0) {
+		return fail("EINVAL")
+	}
+	end := addr + size
+	if protArg&growsDown != 0 {
+		en, ok := vs.Map.Lookup(addr)
+		if !ok {
+			return fail("ENOMEM")
+		}
+		if en.LFlags&LinuxGrowsDown == 0 {
+			return fail("EINVAL")
+		}
+		addr = en.Start
+	}
+	prot := Prot(protArg) & ProtAll
+	errno := vs.linuxModify(addr, end, func(en Entry) Errno {
+		if !prot.Subset(en.MaxProt) {
+			return "EACCES"
+		}
+		return ""
+	}, func(en *Entry) {
+		old := en.Prot
+		en.Prot = prot
+		if pkey >= 0 {
+			en.PKey = uint8(pkey)
+		}
+		if prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0 {
+			en.LFlags |= LinuxAccount
+		}
+		if old&^prot != 0 {
+			mask := prot
+			if en.Flags&EntryNeedsCopy != 0 || en.LFlags&LinuxShared == 0 {
+				mask &^= ProtWrite
+			}
+			if old&ProtWrite != 0 && prot&ProtWrite != 0 {
+				mask |= ProtWrite
+			}
+			vs.Pmap.Protect(e.atop(en.Start), e.atop(en.End), pmapProt(mask|ProtRead&prot))
+		}
+	})
+	if errno != "" {
+		return fail(errno)
+	}
+	return ok(0)
+}
+
+// brk mirrors sys_brk: it never fails, returning the old break when the
+// request is refused. Shrinking unmaps; growing expands the heap VMA (or
+// creates it) unless the new end comes within a page of the next VMA.
+func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
+	vs := p.VS
+	if vs.StartBrk == 0 {
+		return ok(vs.Brk)
+	}
+	if nb < vs.StartBrk {
+		return ok(vs.Brk)
+	}
+	if vs.Lim.Data != Infinity && nb-vs.StartBrk > vs.Lim.Data {
+		return ok(vs.Brk)
+	}
+	newEnd, _ := e.roundPage(nb)
+	oldEnd, _ := e.roundPage(vs.Brk)
+	if newEnd == oldEnd {
+		vs.Brk = nb
+		return ok(nb)
+	}
+	if nb <= vs.Brk {
+		vs.deleteRange(newEnd, oldEnd)
+		vs.Brk = nb
+		return ok(nb)
+	}
+	// check_brk_limits and the next VMA's gap: refuse if it would come
+	// within a page of the next mapping.
+	if n, ok2 := vs.Map.next(oldEnd); ok2 && newEnd+e.cfg.PageSize > n.Start {
+		if n.Start < newEnd+e.cfg.PageSize {
+			return ok(vs.Brk)
+		}
+	}
+	if !vs.Map.IsFree(oldEnd, newEnd) {
+		return ok(vs.Brk)
+	}
+	if vs.Map.Size+newEnd-oldEnd > vs.Lim.VMem {
+		return ok(vs.Brk)
+	}
+	// do_brk_flags expands the VMA ending at the old break only if it lies
+	// at or above start_brk (the bss below is never merged with [heap]).
+	lf := LinuxAccount
+	if vs.DefLocked {
+		lf |= LinuxLocked
+	}
+	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.Start >= vs.StartBrk &&
+		prev.Object == 0 && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^LinuxSoftDirty == lf && prev.Name == "" {
+		vs.Map.resize(prev, newEnd)
+	} else {
+		en := Entry{Start: oldEnd, End: newEnd, Offset: oldEnd, Prot: ProtRead | ProtWrite, MaxProt: ProtAll,
+			Inherit: InheritCopy, LFlags: lf}
+		vs.Map.link(en)
+		vs.mergeWithNext(en)
+	}
+	vs.Brk = nb
+	return ok(nb)
+}
+
+// madvise mirrors do_madvise (Linux meanings: DONTNEED discards private
+// pages, DONTFORK/WIPEONFORK/HUGEPAGE/... are VMA flags that split).
+func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Result, bool) {
+	vs := p.VS
+	if addr&e.pageMask != 0 {
+		return fail("EINVAL")
+	}
+	switch behav {
+	case 0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 102, 103:
+	default:
+		return fail("EINVAL")
+	}
+	size, okr := e.roundPage(length)
+	if !okr || (length != 0 && size == 0) || addr+size < addr {
+		return fail("EINVAL")
+	}
+	if behav == 100 && !e.cfg.Privileged {
+		return fail("EPERM")
+	}
+	if behav == 12 { // MADV_MERGEABLE needs KSM
+		return fail("EINVAL")
+	}
+	if size == 0 {
+		return ok(0)
+	}
+	end := addr + size
+	var flagSet, flagClear LinuxFlags
+	switch behav {
+	case 1:
+		flagSet, flagClear = LinuxRandRead, LinuxSeqRead
+	case 2:
+		flagSet, flagClear = LinuxSeqRead, LinuxRandRead
+	case 0:
+		flagClear = LinuxSeqRead | LinuxRandRead
+	case 10:
+		flagSet = LinuxDontCopy
+	case 11:
+		flagClear = LinuxDontCopy
+	case 13:
+		flagClear = LinuxMergeable
+	case 14:
+		flagSet, flagClear = LinuxHugePage, LinuxNoHugePage
+	case 15:
+		flagSet, flagClear = LinuxNoHugePage, LinuxHugePage
+	case 16:
+		flagSet = LinuxDontDump
+	case 17:
+		flagClear = LinuxDontDump
+	case 18:
+		flagSet = LinuxWipeOnFork
+	case 19:
+		flagClear = LinuxWipeOnFork
+	}
+	unmapped := false
+	if flagSet|flagClear != 0 {
+		// Apply to each mapped part; holes make the call return ENOMEM.
+		cur := addr
+		for cur < end {
+			en, ok := vs.Map.Lookup(cur)
+			if !ok {
+				n, okN := vs.Map.next(cur)
+				unmapped = true
+				if !okN || n.Start >= end {
+					break
+				}
+				cur = n.Start
+				continue
+			}
+			if behav == 18 && (en.LFlags&LinuxShared != 0 || en.LFlags&LinuxMayShare != 0 || e.entryFile(en) != nil) {
+				return fail("EINVAL")
+			}
+			segEnd := min(en.End, end)
+			vs.linuxModify(cur, segEnd, nil, func(x *Entry) {
+				x.LFlags = x.LFlags&^flagClear | flagSet
+			})
+			cur = segEnd
+		}
+	} else {
+		cur := addr
+		for cur < end {
+			en, ok := vs.Map.Lookup(cur)
+			if !ok {
+				n, okN := vs.Map.next(cur)
+				unmapped = true
+				if !okN || n.Start >= end {
+					break
+				}
+				cur = n.Start
+				continue
+			}
+			us, ue := max(en.Start, cur), min(en.End, end)
+			switch behav {
+			case 4, 24: // DONTNEED(_LOCKED)
+				if behav == 4 && en.LFlags&LinuxLocked != 0 || en.LFlags&LinuxIO != 0 {
+					return fail("EINVAL")
+				}
+				vs.linuxZap(en, us, ue)
+			case 8: // FREE
+				if en.LFlags&LinuxShared != 0 || en.LFlags&LinuxMayShare != 0 || e.entryFile(en) != nil {
+					return fail("EINVAL")
+				}
+				vs.Pmap.ClearReferenced(e.atop(us), e.atop(ue), true)
+			case 9: // REMOVE
+				if en.LFlags&LinuxLocked != 0 {
+					return fail("EINVAL")
+				}
+				if en.LFlags&LinuxShared == 0 {
+					return fail("EACCES")
+				}
+				vs.linuxZap(en, us, ue)
+			case 3, 22, 23: // WILLNEED, POPULATE_*
+				if behav != 3 {
+					vs.linuxPopulate(us, ue, true)
+				}
+			case 21, 20: // PAGEOUT, COLD
+				vs.Pmap.ClearReferenced(e.atop(us), e.atop(ue), false)
+			}
+			cur = ue
+		}
+	}
+	if unmapped {
+		return fail("ENOMEM")
+	}
+	return ok(0)
+}
+
+// linuxZap discards the pages of [s, t) in en as zap_page_range does:
+// the page-table entries go; private anonymous copies are freed (reads
+// then see zero, or the file again for a private file mapping); shared
+// pages stay in their object.
+func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
+	e := vs.eng
+	vs.Pmap.Remove(e.atop(s), e.atop(t))
+	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 {
+		return
+	}
+	o := e.objects[en.Object]
+	if o.Type != ObjAnon {
+		return
+	}
+	first := e.atop(s - en.Start + en.Offset)
+	last := first + e.atop(t-s)
+	if o.Ref == 1 && len(o.Shadows) == 0 {
+		for _, idx := range o.PageIndexes() {
+			if idx >= first && idx < last {
+				e.freePage(o, idx, o.Pages[idx])
+			}
+		}
+	}
+}
+
+// mlock mirrors do_mlock: the range is rounded; RLIMIT_MEMLOCK 0 without
+// privilege is EPERM; over the limit (already-locked pages not counted
+// twice) ENOMEM; holes ENOMEM; PROT_NONE VMAs are marked locked but the
+// call returns ENOMEM.
+func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result, bool) {
+	vs := p.VS
+	if flags&^uint64(1) != 0 {
+		return fail("EINVAL")
+	}
+	if !e.cfg.Privileged && vs.Lim.MemLock == 0 {
+		return fail("EPERM")
+	}
+	start := e.truncPage(addr)
+	end, okr := e.roundPage(addr + length)
+	if !okr || addr+length < addr {
+		return fail("EINVAL")
+	}
+	if start == end {
+		return ok(0)
+	}
+	already := uint64(0)
+	vs.Map.Range(start, end, func(en Entry) bool {
+		if en.LFlags&LinuxLocked != 0 {
+			already += min(en.End, end) - max(en.Start, start)
+		}
+		return true
+	})
+	if !e.cfg.Privileged && vs.LockedVM+(end-start)-already > vs.Lim.MemLock {
+		return fail("ENOMEM")
+	}
+	if !vs.fullyMapped(start, end) {
+		return fail("ENOMEM")
+	}
+	lf := LinuxLocked
+	if flags&1 != 0 {
+		lf |= LinuxLockOnFault
+	}
+	vs.linuxModify(start, end, nil, func(en *Entry) {
+		if en.LFlags&LinuxIO != 0 {
+			return
+		}
+		if en.LFlags&LinuxLocked == 0 {
+			vs.LockedVM += en.Size()
+		}
+		en.LFlags = en.LFlags&^(LinuxLocked|LinuxLockOnFault) | lf
+		en.Wired, en.Flags = 1, en.Flags|EntryUserWired
+	})
+	bad := false
+	vs.Map.Range(start, end, func(en Entry) bool {
+		if en.Prot == ProtNone {
+			bad = true
+		}
+		return true
+	})
+	if flags&1 == 0 {
+		vs.linuxPopulate(start, end, true)
+		vs.Pmap.SetWired(e.atop(start), e.atop(end), true)
+	}
+	if bad {
+		return fail("ENOMEM")
+	}
+	return ok(0)
+}
+
+// munlock mirrors do_munlock via apply_vma_lock_flags: holes fail with
+// ENOMEM; unlocked memory is fine.
+func (lx linux) munlock(e *Engine, p *Process, addr, length uint64) (Result, bool) {
+	vs := p.VS
+	start := e.truncPage(addr)
+	end, okr := e.roundPage(addr + length)
+	if !okr || addr+length < addr {
+		return fail("EINVAL")
+	}
+	if start == end {
+		return ok(0)
+	}
+	if !vs.fullyMapped(start, end) {
+		return fail("ENOMEM")
+	}
+	vs.linuxUnlock(start, end)
+	return ok(0)
+}
+
+func (vs *Vmspace) linuxUnlock(start, end uint64) {
+	e := vs.eng
+	vs.linuxModify(start, end, nil, func(en *Entry) {
+		if en.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= en.Size()
+		}
+		en.LFlags &^= LinuxLocked | LinuxLockOnFault
+		en.Wired, en.Flags = 0, en.Flags&^EntryUserWired
+	})
+	vs.Pmap.SetWired(e.atop(start), e.atop(end), false)
+}
+
+// mlockall mirrors sys_mlockall.
+func (lx linux) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
+	vs := p.VS
+	if how == 0 || how&^uint64(7) != 0 || how == 4 {
+		return fail("EINVAL")
+	}
+	if !e.cfg.Privileged && vs.Lim.MemLock == 0 {
+		return fail("EPERM")
+	}
+	if how&1 != 0 && !e.cfg.Privileged && vs.Map.Size > vs.Lim.MemLock {
+		return fail("ENOMEM")
+	}
+	vs.DefLocked = how&2 != 0
+	vs.DefOnFault = how&2 != 0 && how&4 != 0
+	if how&1 != 0 {
+		for _, en := range vs.Map.Entries() {
+			if en.LFlags&LinuxIO != 0 || en.LFlags&LinuxLocked != 0 {
+				continue
+			}
+			lf := LinuxLocked
+			if how&4 != 0 {
+				lf |= LinuxLockOnFault
+			}
+			vs.linuxModify(en.Start, en.End, nil, func(x *Entry) {
+				vs.LockedVM += x.Size()
+				x.LFlags |= lf
+				x.Wired, x.Flags = 1, x.Flags|EntryUserWired
+			})
+			if how&4 == 0 {
+				vs.linuxPopulate(en.Start, en.End, true)
+				vs.Pmap.SetWired(e.atop(en.Start), e.atop(en.End), true)
+			}
+		}
+	}
+	return ok(0)
+}
+
+// munlockall mirrors sys_munlockall.
+func (lx linux) munlockall(e *Engine, p *Process) (Result, bool) {
+	vs := p.VS
+	vs.DefLocked, vs.DefOnFault = false, false
+	for _, en := range vs.Map.Entries() {
+		if en.LFlags&LinuxLocked != 0 {
+			vs.linuxUnlock(en.Start, en.End)
+		}
+	}
+	return ok(0)
+}
+
+// msync mirrors sys_msync (MS_ASYNC 1, MS_INVALIDATE 2, MS_SYNC 4).
+func (lx linux) msync(e *Engine, p *Process, addr, length, flags uint64) (Result, bool) {
+	vs := p.VS
+	if flags&^uint64(7) != 0 || addr&e.pageMask != 0 || flags&5 == 5 {
+		return fail("EINVAL")
+	}
+	size, okr := e.roundPage(length)
+	if !okr || addr+size < addr {
+		return fail("ENOMEM")
+	}
+	if size == 0 {
+		return ok(0)
+	}
+	end := addr + size
+	unmapped := false
+	cur := addr
+	for cur < end {
+		en, ok := vs.Map.Lookup(cur)
+		if !ok {
+			unmapped = true
+			n, okN := vs.Map.next(cur)
+			if !okN || n.Start >= end {
+				break
+			}
+			cur = n.Start
+			continue
+		}
+		if flags&2 != 0 && en.LFlags&LinuxLocked != 0 {
+			return fail("EBUSY")
+		}
+		cur = min(en.End, end)
+	}
+	if unmapped {
+		return fail("ENOMEM")
+	}
+	return ok(0)
+}
+
+// prctl handles PR_SET_VMA / PR_SET_VMA_ANON_NAME: the name is a VMA
+// attribute, so it splits and merges; only anonymous VMAs take names.
+func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
+	if argv(args, 0) != 0x53564d41 {
+		return Result{}, false
+	}
+	if argv(args, 1) != 0 {
+		return fail("EINVAL")
+	}
+	addr, length := argv(args, 2), argv(args, 3)
+	name := ""
+	if len(args) > 4 && args[4].IsStr {
+		name = args[4].Str
+	}
+	vs := p.VS
+	if addr&e.pageMask != 0 {
+		return fail("EINVAL")
+	}
+	size, okr := e.roundPage(length)
+	if !okr || addr+size < addr {
+		return fail("EINVAL")
+	}
+	if size == 0 {
+		return ok(0)
+	}
+	end := addr + size
+	if !vs.fullyMapped(addr, end) {
+		return fail("ENOMEM")
+	}
+	bad := false
+	vs.Map.Range(addr, end, func(en Entry) bool {
+		if e.entryFile(en) != nil || strings.HasPrefix(en.Name, "[") {
+			bad = true
+		}
+		return true
+	})
+	if bad {
+		return fail("EBADF")
+	}
+	vs.linuxModify(addr, end, nil, func(en *Entry) { en.Name = name })
+	return ok(0)
+}
+
+func (lx linux) pkeyAlloc(p *Process, flags, rights uint64) (Result, bool) {
+	if flags != 0 || rights&^uint64(3) != 0 {
+		return fail("EINVAL")
+	}
+	vs := p.VS
+	for k := 1; k < 16; k++ {
+		if vs.PKeys&(1<<k) == 0 {
+			vs.PKeys |= 1 << k
+			return ok(uint64(k))
+		}
+	}
+	return fail("ENOSPC")
+}
+
+func (lx linux) pkeyFree(p *Process, key uint64) (Result, bool) {
+	vs := p.VS
+	if key == 0 || key > 15 || vs.PKeys&(1<<key) == 0 {
+		return fail("EINVAL")
+	}
+	vs.PKeys &^= 1 << key
+	return ok(0)
+}
