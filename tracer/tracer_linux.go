@@ -103,12 +103,17 @@ type tracer struct {
 	fatal           error // an error that stops tracing (PTRACE_GET_SYSCALL_INFO missing on arm64)
 }
 
+// forceRegsForTest makes new tracers read registers as on kernels without
+// PTRACE_GET_SYSCALL_INFO (tests of that path set it; nothing else does).
+var forceRegsForTest bool
+
 // newTracer returns a tracer writing to out; seccomp tells whether its
 // tracees run under the seccomp filter.
 func newTracer(out *output, seccomp bool) *tracer {
 	return &tracer{
 		out:          out,
 		seccomp:      seccomp,
+		forceRegs:    forceRegsForTest && haveRegsFallback,
 		seccompFirst: kernelBefore(4, 8),
 		threads:      make(map[int]*thread),
 	}

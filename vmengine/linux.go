@@ -10,7 +10,7 @@ package vmengine
 import "strings"
 
 var linuxConsts = map[string]uint64{
-	"NULL": 0,
+	"NULL":      0,
 	"PROT_NONE": 0, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4, "PROT_SEM": 8,
 	"PROT_GROWSDOWN": 0x01000000, "PROT_GROWSUP": 0x02000000,
 	"MAP_SHARED": 1, "MAP_PRIVATE": 2, "MAP_SHARED_VALIDATE": 3, "MAP_FIXED": 0x10,
@@ -29,7 +29,7 @@ var linuxConsts = map[string]uint64{
 	"MADV_HWPOISON": 100, "MADV_GUARD_INSTALL": 102, "MADV_GUARD_REMOVE": 103,
 	"O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2, "O_CREAT": 0x40, "O_EXCL": 0x80, "O_TRUNC": 0x200,
 	"O_APPEND": 0x400, "O_CLOEXEC": 0x80000, "O_DIRECTORY": 0x10000, "O_NOCTTY": 0x100,
-	"AT_FDCWD": uint64(0xffffffffffffff9c),
+	"AT_FDCWD":    uint64(0xffffffffffffff9c),
 	"RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
 	"RLIM_INFINITY": ^uint64(0), "RLIM64_INFINITY": ^uint64(0),
 	"PR_SET_VMA": 0x53564d41, "PR_SET_VMA_ANON_NAME": 0,

@@ -21,10 +21,10 @@ type Runner struct {
 	mainPID int
 	// freshImage marks processes whose last event was an @image load.
 	freshImage map[int]bool
-	started bool
-	Events  int // events executed
-	Passed  int // expectations that held
-	Fails   []Failure
+	started    bool
+	Events     int // events executed
+	Passed     int // expectations that held
+	Fails      []Failure
 	// Skipped counts strace lines for calls the engine does not model
 	// (read, fstat, ...): they have no effect on memory.
 	Skipped int

@@ -127,7 +127,7 @@ static int loop(int handle) {
 	for (int i = 0; !stop; i++) {
 		void *p = xmmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		munmap(p, 4096);
-		if (i == 0) say("ready\n");
+		if (i == 0) say("ready %d\n", getpid());
 		usleep(1000);
 	}
 	return 0;
