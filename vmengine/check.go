@@ -128,7 +128,7 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 			err = fmt.Errorf("entry %v outside map [%#x-%#x)", en, m.Min, m.Max)
 		case hasPrev && prev.End > en.Start:
 			err = fmt.Errorf("entries overlap: %v and %v", prev, en)
-		case hasPrev && !m.linux && m.mergeable(&prev, &en):
+		case hasPrev && !m.linux && !m.seedEra && m.mergeable(&prev, &en):
 			err = fmt.Errorf("mergeable neighbours left apart: %v and %v", prev, en)
 		case en.Object != 0 && e.objects[en.Object] == nil:
 			err = fmt.Errorf("entry %v references dead object", en)

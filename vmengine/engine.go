@@ -63,6 +63,7 @@ type Layout struct {
 	StackGap  uint64 // Linux: stack_guard_gap in bytes
 	MinAddr   uint64 // Linux: mmap_min_addr
 	Arch      string
+	SeedEra   bool   // the 2006 vm_map: no merging at insert (freebsd6)
 	MaxUserVA uint64 // alias of Max used by personalities for TASK_SIZE
 }
 
@@ -317,6 +318,7 @@ type Vmspace struct {
 func (e *Engine) newVmspace(l Layout) *Vmspace {
 	vs := &Vmspace{eng: e, refs: 1}
 	vs.Map = newMap(l.Min, l.Max, l.Linux)
+	vs.Map.seedEra = l.SeedEra
 	if e.cfg.WXorX {
 		vs.Map.Flags |= MapWXorX
 	}

@@ -113,7 +113,7 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 	n.LFlags &^= LinuxLocked | LinuxLockOnFault
 	if old.Wired == 0 || old.Prot&ProtWrite == 0 {
 		if old.Flags&EntryNeedsCopy == 0 && old.Prot&ProtWrite != 0 {
-			pv.Pmap.Protect(e.atop(old.Start), e.atop(old.End), pmapProt(old.Prot&^ProtWrite))
+			pv.pmapProtect(old.Start, old.End, old.Prot&^ProtWrite)
 		}
 		if old.Object != 0 {
 			src := e.objects[old.Object]

@@ -66,7 +66,11 @@ func (fb *freebsd) Name() string {
 	return "freebsd"
 }
 
-func (fb *freebsd) Setup(e *Engine) { e.SetLayout(FreeBSDLayout()) }
+func (fb *freebsd) Setup(e *Engine) {
+	l := FreeBSDLayout()
+	l.SeedEra = fb.seedEra
+	e.SetLayout(l)
+}
 
 func (fb *freebsd) Const(name string) (uint64, bool) {
 	v, ok := freebsdConsts[name]
@@ -115,7 +119,25 @@ func argv(args []Arg, i int) uint64 {
 }
 
 func fail(errno Errno) (Result, bool) { return Result{Errno: errno}, true }
-func ok(v uint64) (Result, bool)      { return Result{Ret: v}, true }
+
+// failWhy fails with errno and names the kernel rule behind it.
+func failWhy(errno Errno, why string) (Result, bool) { return Result{Errno: errno, Why: why}, true }
+
+// kernWhy explains a KERN_* result of the vm_map layer.
+func kernWhy(k Kern) string {
+	switch k {
+	case KernNoSpace:
+		return "no free range fits, or the range is taken and MAP_EXCL forbids replacing it (vm_map_find / vm_map_insert: KERN_NO_SPACE)"
+	case KernInvalidAddress:
+		return "the range lies outside the map or starts in a hole (KERN_INVALID_ADDRESS)"
+	case KernProtectionFailure:
+		return "W^X: the map refuses PROT_WRITE|PROT_EXEC together (MAP_WXORX: KERN_PROTECTION_FAILURE)"
+	case KernInvalidArgument:
+		return "(KERN_INVALID_ARGUMENT)"
+	}
+	return k.String()
+}
+func ok(v uint64) (Result, bool) { return Result{Ret: v}, true }
 
 func (fb *freebsd) Syscall(e *Engine, p *Process, call string, args []Arg) (Result, bool) {
 	a := func(i int) uint64 { return argv(args, i) }
@@ -147,7 +169,7 @@ func (fb *freebsd) Syscall(e *Engine, p *Process, call string, args []Arg) (Resu
 	case "brk", "break", "obreak":
 		return fb.obreak(e, p, a(0))
 	case "sbrk", "sstk":
-		return fail("EOPNOTSUPP")
+		return failWhy("EOPNOTSUPP", "FreeBSD never implemented sbrk and sstk (vm_unix.c)")
 	case "getpagesize":
 		return ok(e.cfg.PageSize)
 	case "open":
@@ -183,16 +205,19 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	if fb.seedEra {
 		prot = Prot(protArg) & ProtAll
 		if int64(length) < 0 || (flags&fbMapAnon != 0 && fd.Val != ^uint64(0)) {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "negative length, or MAP_ANON with fd != -1 (seed mmap)")
+		}
+		if flags&fbMapAnon != 0 {
+			pos = 0 // the 2006 mmap ignored the offset of anonymous mappings
 		}
 	} else {
 		if protArg&^uint64(0x7|0x7<<16) != 0 {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "prot has bits outside PROT_READ|PROT_WRITE|PROT_EXEC and PROT_MAX of them (kern_mmap)")
 		}
 		prot = Prot(protArg) & ProtAll
 		maxProt = Prot(protArg>>16) & ProtAll
 		if maxProt != 0 && !prot.Subset(maxProt) {
-			return fail("ENOTSUP")
+			return failWhy("ENOTSUP", "prot asks for more than the PROT_MAX given (kern_mmap)")
 		}
 		if maxProt == 0 {
 			maxProt = ProtAll
@@ -202,12 +227,12 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 		}
 		flags &^= fbMapRes0020 | fbMapRes0040
 		if length == 0 || (flags&fbMapAnon != 0 && (fd.Val != ^uint64(0) || pos != 0)) {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "zero length, or MAP_ANON with fd != -1 or a non-zero offset (kern_mmap)")
 		}
 	}
 	if flags&fbMapStack != 0 {
 		if fd.Val != ^uint64(0) || prot&(ProtRead|ProtWrite) != ProtRead|ProtWrite {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_STACK needs fd -1 and PROT_READ|PROT_WRITE (kern_mmap)")
 		}
 		flags |= fbMapAnon
 		pos = 0
@@ -215,17 +240,17 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	if !fb.seedEra {
 		if flags&^uint64(fbMapShared|fbMapPrivate|fbMapFixed|fbMapHasSema|fbMapStack|fbMapNoSync|fbMapAnon|
 			fbMapExcl|fbMapNoCore|fbMapPrefault|fbMapGuard|fbMap32Bit|fbAlignMask) != 0 {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "unknown mmap flag: kern_mmap accepts only SHARED, PRIVATE, FIXED, HASSEMAPHORE, STACK, NOSYNC, ANON, EXCL, NOCORE, PREFAULT_READ, GUARD, 32BIT and ALIGNED(n)")
 		}
 		if flags&(fbMapExcl|fbMapFixed) == fbMapExcl {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_EXCL only makes sense with MAP_FIXED (kern_mmap)")
 		}
 		if flags&(fbMapShared|fbMapPrivate) == fbMapShared|fbMapPrivate {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_SHARED and MAP_PRIVATE together (kern_mmap)")
 		}
 		if flags&fbMapGuard != 0 && (prot != ProtNone || fd.Val != ^uint64(0) || pos != 0 ||
 			flags&^uint64(fbMapFixed|fbMapGuard|fbMapExcl|fbMap32Bit|fbAlignMask) != 0) {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_GUARD takes PROT_NONE, fd -1, offset 0 and no flags but FIXED, EXCL, 32BIT, ALIGNED (kern_mmap)")
 		}
 	}
 	pageoff := pos & (pg - 1)
@@ -235,25 +260,25 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 		if fb.seedEra {
 			size = 0
 		} else {
-			return fail("ENOMEM")
+			return failWhy("ENOMEM", "the length, rounded up to pages, wraps around the address space (kern_mmap)")
 		}
 	}
 	align := flags & fbAlignMask
 	if !fb.seedEra && align != 0 && align != fbAlignSuper &&
 		(align>>fbAlignShift >= 64 || align>>fbAlignShift < uint64(e.pageShift)) {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "MAP_ALIGNED(n) needs PAGE_SHIFT <= n < 64 (kern_mmap)")
 	}
 	minAddr := uint64(0)
 	if flags&fbMapFixed != 0 {
 		addr -= pageoff
 		if addr&(pg-1) != 0 {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "a MAP_FIXED address must be page aligned once the offset's page offset is taken off (kern_mmap)")
 		}
 		if !vs.RangeValid(addr, addr+size) || addr+size < addr {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "a MAP_FIXED range must lie inside user space (vm_map_range_valid)")
 		}
 		if !fb.seedEra && flags&fbMap32Bit != 0 && addr+size > fbMap32Max {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_FIXED|MAP_32BIT range ends above 2 GiB (kern_mmap)")
 		}
 	} else if !fb.seedEra && flags&fbMap32Bit != 0 {
 		if addr+size > fbMap32Max {
@@ -280,31 +305,31 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	} else {
 		d, open := p.FDs[int(fd.Val)]
 		if !open {
-			return fail("EBADF")
+			return failWhy("EBADF", "the fd is not open (fget_mmap)")
 		}
 		f := d.File
 		if !fb.seedEra && flags&(fbMapShared|fbMapPrivate) == 0 {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "a file mapping needs MAP_SHARED or MAP_PRIVATE (kern_mmap)")
 		}
 		switch f.Kind {
 		case FileRegular, FileExternal:
 		case FileDevZero, FileDevMem:
 		case FileSocket:
-			return fail("ENODEV")
+			return failWhy("ENODEV", "sockets and pipes have no pager to map (fo_mmap)")
 		default:
-			return fail("EINVAL")
+			return failWhy("EINVAL", "only regular files and character devices can be mapped (vn_mmap)")
 		}
 		fileMax := ProtExec
 		if d.Read {
 			fileMax |= ProtRead
 		} else if prot&ProtRead != 0 {
-			return fail("EACCES")
+			return failWhy("EACCES", "PROT_READ of a file not opened for reading (vn_mmap)")
 		}
 		if flags&fbMapShared != 0 {
 			if d.Write {
 				fileMax |= ProtWrite
 			} else if prot&ProtWrite != 0 {
-				return fail("EACCES")
+				return failWhy("EACCES", "a MAP_SHARED writable mapping of a file not opened for writing (vn_mmap)")
 			}
 		} else if f.Kind == FileRegular || f.Kind == FileExternal || (!fb.seedEra && f.Kind != FileDevMem) || d.Write {
 			fileMax |= ProtWrite
@@ -322,16 +347,16 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 			pos = 0
 		case FileDevMem:
 			if !maxProt.Has(ProtWrite) && prot&ProtWrite != 0 {
-				return fail("EACCES")
+				return failWhy("EACCES", "a writable mapping of a device not opened for writing (vm_mmap_cdev)")
 			}
 			if flags&fbMapPrivate != 0 {
-				return fail("EINVAL")
+				return failWhy("EINVAL", "devices other than /dev/zero can only be mapped MAP_SHARED (vm_mmap_cdev)")
 			}
 			obj = e.fileObject(f)
 		default:
 			if flags&fbMapShared != 0 && (f.Immutable || f.Append) {
 				if prot&ProtWrite != 0 {
-					return fail("EPERM")
+					return failWhy("EPERM", "a writable shared mapping of an immutable or append-only file (vm_mmap_vnode)")
 				}
 				maxProt &^= ProtWrite
 			}
@@ -345,7 +370,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	}
 	if fb.seedEra && e.cfg.MaxMapEntries > 0 && vs.Map.NEntries >= e.cfg.MaxMapEntries*vs.refs {
 		release()
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the process has max_proc_mmap map entries (seed mmap)")
 	}
 	if fb.seedEra && size == 0 {
 		release()
@@ -354,20 +379,20 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	// vm_mmap_object.
 	if vs.Map.Size+size > vs.Lim.VMem {
 		release()
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "RLIMIT_VMEM (RLIMIT_AS) would be exceeded (vm_mmap_object)")
 	}
 	if vs.Map.Flags&MapWireFuture != 0 && e.ptoa(uint64(vs.Pmap.Wired()))+size > vs.Lim.MemLock {
 		release()
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "mlockall(MCL_FUTURE) is on and RLIMIT_MEMLOCK would be exceeded (vm_mmap_object)")
 	}
 	if !fb.seedEra && e.cfg.MaxMapEntries > 0 && vs.Map.NEntries >= e.cfg.MaxMapEntries {
 		release()
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the map already has max_map_entries entries")
 	}
 	if flags&fbMapAnon != 0 {
 		if obj != 0 || pos != 0 {
 			release()
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MAP_ANON with an object or an offset (vm_mmap_object)")
 		}
 	} else if flags&fbMapPrefault != 0 {
 		cow |= CowPrefault
@@ -427,7 +452,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 	}
 	if rv != KernSuccess {
 		release()
-		return fail(mmapErrno(rv))
+		return failWhy(mmapErrno(rv), kernWhy(rv))
 	}
 	if vs.Map.Flags&MapWireFuture != 0 {
 		wf := WireUser
@@ -461,6 +486,9 @@ func (fb *freebsd) ommap(e *Engine, p *Process, addr, length, prot, oflags uint6
 	if oflags&0x100 != 0 {
 		nflags |= fbMapFixed
 	}
+	if int32(length) < 0 {
+		return failWhy("EINVAL", "negative length (ommap takes an int)")
+	}
 	return fb.mmap(e, p, addr, uint64(uint32(length)), nprot, nflags, fd, pos)
 }
 
@@ -468,7 +496,7 @@ func (fb *freebsd) ommap(e *Engine, p *Process, addr, length, prot, oflags uint6
 func (fb *freebsd) munmap(e *Engine, p *Process, addr, length uint64) (Result, bool) {
 	vs := p.VS
 	if length == 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "munmap of zero bytes (kern_munmap)")
 	}
 	pageoff := addr & e.pageMask
 	addr -= pageoff
@@ -477,15 +505,15 @@ func (fb *freebsd) munmap(e *Engine, p *Process, addr, length uint64) (Result, b
 		size = 0 // the rounded length wraps: an empty range
 	}
 	if !vs.RangeValid(addr, addr+size) || addr+size < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the range is not inside user space (vm_map_range_valid)")
 	}
 	if fb.seedEra {
 		if int64(length) < 0 {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "negative length (seed munmap)")
 		}
 		// vm_map_check_protection(addr, end, VM_PROT_NONE): any hole fails.
 		if !vs.fullyMapped(addr, addr+size) {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "the range has unmapped holes (seed munmap: vm_map_check_protection)")
 		}
 	}
 	vs.deleteRange(addr, addr+size)
@@ -518,15 +546,15 @@ func (fb *freebsd) mprotect(e *Engine, p *Process, addr, length, protArg uint64)
 		size = 0
 	}
 	if addr+size < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the length wraps around the address space (kern_mprotect)")
 	}
 	if fb.seedEra {
 		// vm_map_protect(map, addr, addr+size, prot, FALSE).
-		rv := vs.protect(addr, addr+size, Prot(protArg)&ProtAll, 0, SetProt)
+		rv := vs.protect(addr, addr+size, Prot(protArg)&ProtAll, 0, SetProt|protectClipFirst)
 		return fb.mprotectResult(rv)
 	}
 	if protArg&^uint64(0x7|0x7<<16) != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "prot has unknown bits (kern_mprotect)")
 	}
 	prot := Prot(protArg) & ProtAll
 	maxProt := Prot(protArg>>16) & ProtAll
@@ -534,7 +562,7 @@ func (fb *freebsd) mprotect(e *Engine, p *Process, addr, length, protArg uint64)
 	if maxProt != 0 {
 		flags |= SetMaxProt
 		if !prot.Subset(maxProt) {
-			return fail("ENOTSUP")
+			return failWhy("ENOTSUP", "prot asks for more than the PROT_MAX given (kern_mprotect)")
 		}
 	}
 	return fb.mprotectResult(vs.protect(addr, addr+size, prot, maxProt, flags))
@@ -545,13 +573,13 @@ func (fb *freebsd) mprotectResult(rv Kern) (Result, bool) {
 	case KernSuccess:
 		return ok(0)
 	case KernProtectionFailure:
-		return fail("EACCES")
+		return failWhy("EACCES", "the new protection exceeds some entry's max_protection, or W^X forbids it (vm_map_protect: KERN_PROTECTION_FAILURE)")
 	case KernResourceShortage:
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "no swap to back memory that becomes writable (vm_map_protect: KERN_RESOURCE_SHORTAGE)")
 	case KernOutOfBounds:
-		return fail("ENOTSUP")
+		return failWhy("ENOTSUP", "PROT_MAX below the new protection (vm_map_protect: KERN_OUT_OF_BOUNDS)")
 	}
-	return fail("EINVAL")
+	return failWhy("EINVAL", "a submap lies in the range (vm_map_protect: KERN_INVALID_ARGUMENT)")
 }
 
 // minherit mirrors sys_minherit (seed era: no INHERIT_ZERO).
@@ -561,18 +589,18 @@ func (fb *freebsd) minherit(e *Engine, p *Process, addr, length, inh uint64) (Re
 	addr -= pageoff
 	size, okr := e.roundPage(length + pageoff)
 	if !okr || length+pageoff < length || addr+size < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the length wraps around the address space (sys_minherit)")
 	}
 	if inh > uint64(InheritZero) || (fb.seedEra && inh == uint64(InheritZero)) {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown inheritance value (vm_map_inherit)")
 	}
 	switch vs.inherit(addr, addr+size, Inherit(inh)) {
 	case KernSuccess:
 		return ok(0)
 	case KernProtectionFailure:
-		return fail("EACCES")
+		return failWhy("EACCES", "(vm_map_inherit: KERN_PROTECTION_FAILURE)")
 	}
-	return fail("EINVAL")
+	return failWhy("EINVAL", "copy inheritance on a large-page entry (vm_map_inherit)")
 }
 
 // madvise mirrors kern_madvise and vm_map_madvise.
@@ -580,20 +608,20 @@ func (fb *freebsd) madvise(e *Engine, p *Process, addr, length, behav uint64) (R
 	vs := p.VS
 	if behav == 10 { // MADV_PROTECT: a privileged procctl
 		if !e.cfg.Privileged {
-			return fail("EPERM")
+			return failWhy("EPERM", "MADV_PROTECT needs privilege (procctl PROC_SPROTECT)")
 		}
 		return ok(0)
 	}
 	if addr+length < addr || addr < vs.Map.Min || addr+length > vs.Map.Max {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the range is not inside user space (kern_madvise)")
 	}
 	start := e.truncPage(addr)
 	end, _ := e.roundPage(addr + length)
 	if behav > AdvCore {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown advice (kern_madvise)")
 	}
 	if rv := vs.madvise(start, end, int(behav)); rv != KernSuccess {
-		return fail(mmapErrno(rv))
+		return failWhy(mmapErrno(rv), kernWhy(rv))
 	}
 	return ok(0)
 }
@@ -604,9 +632,32 @@ func (fb *freebsd) madvise(e *Engine, p *Process, addr, length, behav uint64) (R
 func (fb *freebsd) mincore(e *Engine, p *Process, addr, length uint64, args []Arg) (Result, bool) {
 	vec, errno := mincoreVec(e, p.VS, addr, length, false)
 	if errno != "" {
-		return fail(errno)
+		return failWhy(errno, "a page of the range is not mapped, or the range passes the end of user space (kern_mincore)")
+	}
+	if !userWritable(p.VS, args, 2, uint64(len(vec))) {
+		return failWhy("EFAULT", "the vector is not writable memory of the process (subyte in kern_mincore)")
 	}
 	return Result{Ret: 0, Child: len(vec)}, true
+}
+
+// userWritable reports whether the buffer of n bytes that argument i points
+// at is writable memory of the process. An argument written as an array
+// (the vector's expected contents, as strace prints it) is not a pointer.
+func userWritable(vs *Vmspace, args []Arg, i int, n uint64) bool {
+	if i >= len(args) || args[i].IsArray || n == 0 {
+		return true
+	}
+	p := args[i].Val
+	if p+n < p {
+		return false
+	}
+	for a := vs.eng.truncPage(p); a < p+n; a += vs.eng.cfg.PageSize {
+		en, ok := vs.Map.Lookup(a)
+		if !ok || en.Prot&ProtWrite == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // mincoreVec computes the mincore vector. linux selects Linux's rules
@@ -666,42 +717,48 @@ func (e *Engine) MincoreVector(p *Process, addr, length uint64, linux bool) ([]b
 // mlock mirrors kern_mlock: RLIMIT_MEMLOCK counts already-wired pages
 // again; PROT_NONE or holes fail with ENOMEM.
 func (fb *freebsd) mlock(e *Engine, p *Process, addr, length uint64) (Result, bool) {
+	if fb.seedEra && !e.cfg.Privileged {
+		return failWhy("EPERM", "the 2006 kernel let only root wire memory (suser)")
+	}
 	vs := p.VS
 	last := addr + length
 	start := e.truncPage(addr)
 	end, okr := e.roundPage(last)
 	if last < addr || !okr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the length wraps around the address space (kern_mlock)")
 	}
 	npages := e.atop(end - start)
 	if e.cfg.MaxUserWired != 0 && npages > e.cfg.MaxUserWired {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "more pages than vm.max_user_wired (kern_mlock)")
 	}
 	if !e.cfg.Privileged && e.ptoa(npages+uint64(vs.Pmap.Wired())) > vs.Lim.MemLock {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "RLIMIT_MEMLOCK would be exceeded; already-wired pages count again (kern_mlock)")
 	}
 	rv := vs.wire(start, end, WireUser)
 	switch rv {
 	case KernSuccess:
 		return ok(0)
 	case KernInvalidArgument:
-		return fail("EINVAL")
+		return failWhy("EINVAL", "(vm_map_wire: KERN_INVALID_ARGUMENT)")
 	}
-	return fail("ENOMEM")
+	return failWhy("ENOMEM", "a hole or a PROT_NONE entry in the range (vm_map_wire with VM_MAP_WIRE_NOHOLES)")
 }
 
 // munlock mirrors kern_munlock: unlocked memory is skipped (seed era: it
 // must all be locked).
 func (fb *freebsd) munlock(e *Engine, p *Process, addr, length uint64) (Result, bool) {
+	if fb.seedEra && !e.cfg.Privileged {
+		return failWhy("EPERM", "the 2006 kernel let only root wire memory (suser)")
+	}
 	vs := p.VS
 	last := addr + length
 	start := e.truncPage(addr)
 	end, okr := e.roundPage(last)
 	if last < addr || !okr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the length wraps around the address space (kern_munlock)")
 	}
 	if vs.unwire(start, end, WireUser, fb.seedEra) != KernSuccess {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "a hole in the range, or (seed era) memory that is not locked (vm_map_unwire)")
 	}
 	return ok(0)
 }
@@ -710,10 +767,13 @@ func (fb *freebsd) munlock(e *Engine, p *Process, addr, length uint64) (Result, 
 func (fb *freebsd) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
 	vs := p.VS
 	if how == 0 || how&^3 != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "how must be MCL_CURRENT and/or MCL_FUTURE (sys_mlockall)")
+	}
+	if fb.seedEra && !e.cfg.Privileged {
+		return failWhy("EPERM", "the 2006 kernel let only root wire memory (suser)")
 	}
 	if how&1 != 0 && !e.cfg.Privileged && vs.Map.Size > vs.Lim.MemLock {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the map is larger than RLIMIT_MEMLOCK (sys_mlockall)")
 	}
 	if how&2 != 0 {
 		vs.Map.Flags |= MapWireFuture
@@ -731,6 +791,9 @@ func (fb *freebsd) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
 
 // munlockall mirrors sys_munlockall.
 func (fb *freebsd) munlockall(e *Engine, p *Process) (Result, bool) {
+	if fb.seedEra && !e.cfg.Privileged {
+		return failWhy("EPERM", "the 2006 kernel let only root wire memory (suser)")
+	}
 	vs := p.VS
 	vs.Map.Flags &^= MapWireFuture
 	vs.unwire(vs.Map.Min, vs.Map.Max, WireUser|WireHolesOK, false)
@@ -746,23 +809,23 @@ func (fb *freebsd) msync(e *Engine, p *Process, addr, length, flags uint64) (Res
 	addr -= pageoff
 	size, okr := e.roundPage(length + pageoff)
 	if !okr || addr+size < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the length wraps around the address space (sys_msync)")
 	}
 	if flags&^uint64(1|2) != 0 || flags&(1|2) == 1|2 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown flags, or MS_ASYNC with MS_INVALIDATE (sys_msync)")
 	}
 	switch vs.sync(addr, addr+size, flags&1 == 0, flags&2 != 0) {
 	case KernSuccess:
 		return ok(0)
 	case KernInvalidAddress:
 		if fb.seedEra {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "the range has unmapped parts (seed msync)")
 		}
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the range has unmapped parts (vm_map_sync: KERN_INVALID_ADDRESS)")
 	case KernInvalidArgument:
-		return fail("EBUSY")
+		return failWhy("EBUSY", "MS_INVALIDATE of user-wired memory (vm_map_sync: KERN_INVALID_ARGUMENT)")
 	case KernFailure:
-		return fail("EIO")
+		return failWhy("EIO", "an I/O error while writing pages back (vm_object_sync)")
 	}
 	return fail("EINVAL")
 }
@@ -784,20 +847,20 @@ func (fb *freebsd) obreak(e *Engine, p *Process, nsize uint64) (Result, bool) {
 		return ok(old)
 	}
 	if nw-base > vs.Lim.Data && nw > old {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "RLIMIT_DATA would be exceeded (kern_break)")
 	}
 	if nw > vs.Map.Max {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the break would pass the end of user space (kern_break)")
 	}
 	if nw > old {
 		if vs.Map.Flags&MapWireFuture != 0 && e.ptoa(uint64(vs.Pmap.Wired()))+nw-old > vs.Lim.MemLock {
-			return fail("ENOMEM")
+			return failWhy("ENOMEM", "mlockall(MCL_FUTURE) is on and RLIMIT_MEMLOCK would be exceeded (kern_break)")
 		}
 		if vs.Map.Size+nw-old > vs.Lim.VMem {
-			return fail("ENOMEM")
+			return failWhy("ENOMEM", "RLIMIT_VMEM would be exceeded (kern_break)")
 		}
 		if rv := vs.insert(0, 0, old, nw, ProtRead|ProtWrite, ProtAll, 0); rv != KernSuccess {
-			return fail("ENOMEM")
+			return failWhy("ENOMEM", "the heap cannot grow: the pages above the break are mapped (vm_map_insert)")
 		}
 		vs.DSize = nw - base
 		if vs.Map.Flags&MapWireFuture != 0 {

@@ -675,7 +675,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 			if old&ProtWrite != 0 && prot&ProtWrite != 0 {
 				mask |= ProtWrite
 			}
-			vs.Pmap.Protect(e.atop(en.Start), e.atop(en.End), pmapProt(mask|ProtRead&prot))
+			vs.pmapProtect(en.Start, en.End, mask|ProtRead&prot)
 		}
 	})
 	if errno != "" {

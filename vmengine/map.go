@@ -33,6 +33,7 @@ type Map struct {
 	Flags     MapFlags
 	anonLoc   uint64 // anonymous-memory clustering cursor (map->anon_loc)
 	linux     bool   // Linux VMA merge rules instead of FreeBSD's
+	seedEra   bool   // the 2006 kernel: entries were merged only in some paths
 }
 
 func lessEntry(a, b Entry) bool { return a.Start < b.Start }

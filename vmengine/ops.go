@@ -295,6 +295,9 @@ type ProtectFlags uint8
 const (
 	SetProt    ProtectFlags = 1
 	SetMaxProt ProtectFlags = 2
+	// protectClipFirst clips at start before the check pass, as the 2006
+	// vm_map_protect did (a refused call still leaves the entry split).
+	protectClipFirst ProtectFlags = 4
 )
 
 // protect changes the protection and/or maximum protection of [start,
@@ -316,6 +319,13 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 	start, end = vs.rangeClamp(start, end)
 	if start >= end {
 		return KernSuccess
+	}
+	if flags&protectClipFirst != 0 {
+		// The 2006 vm_map_protect clipped at start before checking.
+		if first, ok := m.Lookup(start); ok {
+			vs.clipStart(first, start)
+		}
+		flags &^= protectClipFirst
 	}
 	// Check pass: nothing changes unless every entry allows it.
 	rv := KernSuccess
@@ -380,12 +390,24 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 			if en.Flags&EntryCOW != 0 {
 				mask &^= ProtWrite
 			}
-			vs.Pmap.Protect(e.atop(en.Start), e.atop(en.End), pmapProt(mask))
+			vs.pmapProtect(en.Start, en.End, mask)
 		}
 	}
 	m.Timestamp++
 	vs.mergeRange(start, end)
 	return KernSuccess
+}
+
+// pmapProtect lowers the hardware protection of [s, t) to prot. FreeBSD's
+// pmap_protect removes the mappings when prot is VM_PROT_NONE; Linux keeps
+// PROT_NONE PTEs present but inaccessible (they still count for mincore).
+func (vs *Vmspace) pmapProtect(s, t uint64, prot Prot) {
+	e := vs.eng
+	if prot == ProtNone && !vs.Map.linux {
+		vs.Pmap.Remove(e.atop(s), e.atop(t))
+		return
+	}
+	vs.Pmap.Protect(e.atop(s), e.atop(t), pmapProt(prot))
 }
 
 // entryCharged mirrors ENTRY_CHARGED: the entry, or its object when no copy

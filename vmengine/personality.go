@@ -17,6 +17,9 @@ type Arg struct {
 	IsStr  bool
 	Path   string // "3</usr/lib/libc.so.6>" gives Val 3, Path "/usr/lib/libc.so.6"
 	Fields map[string]uint64
+	// IsArray marks an argument written as an array ("[1, 0, 1]"): data,
+	// not a pointer.
+	IsArray bool
 }
 
 // Result is the outcome of one system call or access.

@@ -320,7 +320,9 @@ func (r *Runner) evalArg(x scenario.Expr, strict bool) (Arg, error) {
 			a.Fields[f.Name] = n
 		}
 		return a, nil
-	case *scenario.Array, *scenario.Ellipsis, *scenario.Raw:
+	case *scenario.Array:
+		return Arg{IsArray: true}, nil
+	case *scenario.Ellipsis, *scenario.Raw:
 		return Arg{}, nil
 	}
 	n, err := scenario.Eval(x, resolver{r})
@@ -399,6 +401,9 @@ func lineText(l scenario.Line) string {
 func (r *Runner) expect(l scenario.Line, res Result, args []Arg) bool {
 	exp := l.Result
 	failf := func(expected, actual string) bool {
+		if res.Why != "" && actual == res.String() {
+			actual += ": " + res.Why
+		}
 		r.Fails = append(r.Fails, Failure{Pos: l.Pos, Line: lineText(l), Expected: expected, Actual: actual})
 		return false
 	}
@@ -498,13 +503,14 @@ func (r *Runner) exec(p *Process, l scenario.Line, args []Arg) (Result, bool, er
 		if len(args) > 3 {
 			value = a(3)
 		}
-		return Result{Signal: e.Touch(p, a(0), a(1), acc, value)}, true, nil
+		sig := e.Touch(p, a(0), a(1), acc, value)
+		return Result{Signal: sig, Why: sig.Why()}, true, nil
 	case "peek":
 		if err := need(1); err != nil {
 			return Result{}, true, err
 		}
 		v, sig := e.Peek(p, a(0))
-		return Result{Ret: v, Signal: sig}, true, nil
+		return Result{Ret: v, Signal: sig, Why: sig.Why()}, true, nil
 	case "entries":
 		if err := need(2); err != nil {
 			return Result{}, true, err
@@ -635,6 +641,9 @@ func (e *Engine) Touch(p *Process, addr, length uint64, acc Access, value uint64
 		end = ^uint64(0)
 	}
 	for a := e.truncPage(addr); a < end; a += e.cfg.PageSize {
+		if p.VS.hardwareAccess(a, acc, value) {
+			continue
+		}
 		if sig := p.VS.fault(a, acc, value, 0); sig != SigNone {
 			return sig
 		}
@@ -645,11 +654,34 @@ func (e *Engine) Touch(p *Process, addr, length uint64, acc Access, value uint64
 	return SigNone
 }
 
+// hardwareAccess performs an access that the page table already allows,
+// as the MMU would without a fault: a present PTE is readable on x86 and
+// arm64 whatever its protection (there are no write-only pages), writable
+// with its write bit and executable with its execute bit. The referenced
+// and modified bits are set as the MMU sets them. It reports whether the
+// access happened; false means the access faults.
+func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64) bool {
+	e := vs.eng
+	pte, ok := vs.Pmap.Lookup(e.atop(va))
+	if !ok || pte.Prot == 0 || !Prot(acc).Subset(Prot(pte.Prot)|ProtRead) {
+		return false
+	}
+	pte.Referenced = true
+	if acc == AccessWrite {
+		pte.Modified = true
+		e.phys.SetValue(pte.Frame, value)
+	}
+	vs.Pmap.Update(pte)
+	return true
+}
+
 // Peek reads the content value of the page holding addr, faulting it in as
 // a read would.
 func (e *Engine) Peek(p *Process, addr uint64) (uint64, Signal) {
-	if sig := p.VS.fault(e.truncPage(addr), AccessRead, 0, 0); sig != SigNone {
-		return 0, sig
+	if !p.VS.hardwareAccess(e.truncPage(addr), AccessRead, 0) {
+		if sig := p.VS.fault(e.truncPage(addr), AccessRead, 0, 0); sig != SigNone {
+			return 0, sig
+		}
 	}
 	pte, ok := p.VS.Pmap.Lookup(e.atop(addr))
 	if !ok {

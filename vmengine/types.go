@@ -250,6 +250,21 @@ func (s Signal) Code() string {
 	return ""
 }
 
+// Why names the kernel rule that raised the signal.
+func (s Signal) Why() string {
+	switch s {
+	case SigSEGVMapErr:
+		return "no map entry holds the address (vm_map_lookup: KERN_INVALID_ADDRESS)"
+	case SigSEGVAccErr:
+		return "the entry's protection does not allow this access, or it is a guard or stack gap (vm_map_lookup: KERN_PROTECTION_FAILURE)"
+	case SigBUSObjErr:
+		return "the page lies past the end of the file (vm_fault: KERN_OUT_OF_BOUNDS)"
+	case SigBUSOOMErr:
+		return "no memory for the page (KERN_RESOURCE_SHORTAGE)"
+	}
+	return ""
+}
+
 func (s Signal) String() string {
 	if s == SigNone {
 		return "none"
