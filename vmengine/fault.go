@@ -35,6 +35,9 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		var ok bool
 		en, ok = m.Lookup(addr)
 		if !ok {
+			if tries == 0 && m.linux && vs.expandDownwards(addr) {
+				continue
+			}
 			return SigSEGVMapErr
 		}
 		need := Prot(access)
@@ -152,4 +155,45 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 	vpn := e.atop(addr)
 	vs.pmapEnter(vpn, frame, prot, en.Wired != 0, true, write)
 	return SigNone
+}
+
+// expandDownwards grows the grows-down VMA just above addr down to cover
+// it, as a fault below the stack does on Linux: refused below mmap_min_addr,
+// within stack_guard_gap of an accessible VMA below, or beyond RLIMIT_STACK
+// or RLIMIT_AS. Mirrors expand_downwards and acct_stack_growth.
+func (vs *Vmspace) expandDownwards(addr uint64) bool {
+	e := vs.eng
+	m := &vs.Map
+	addr = e.truncPage(addr)
+	st, ok := m.next(addr)
+	if !ok || st.LFlags&LinuxGrowsDown == 0 || addr < e.layout.MinAddr {
+		return false
+	}
+	if prev, okP := m.prev(st.Start); okP && prev.End > addr {
+		return false
+	}
+	if prev, okP := m.floor(addr); okP && prev.LFlags&LinuxGrowsDown == 0 && prev.Prot != ProtNone &&
+		addr-prev.End < e.layout.StackGap {
+		return false
+	}
+	grow := st.Start - addr
+	if st.End-addr > vs.Lim.Stack || m.Size+grow > vs.Lim.VMem {
+		return false
+	}
+	if st.LFlags&LinuxLocked != 0 && !e.cfg.Privileged && vs.LockedVM+grow > vs.Lim.MemLock {
+		return false
+	}
+	m.entries.Delete(st)
+	m.free.remove(addr, st.Start)
+	m.Size += grow
+	st.Start = addr
+	if st.Object == 0 || e.objects[st.Object].Type == ObjAnon {
+		st.Offset -= grow
+	}
+	m.entries.ReplaceOrInsert(st)
+	m.Timestamp++
+	if st.LFlags&LinuxLocked != 0 {
+		vs.LockedVM += grow
+	}
+	return true
 }

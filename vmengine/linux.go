@@ -7,7 +7,10 @@ package vmengine
 // memory is indexed by pgoff (the page's original virtual page number), so
 // merged and moved VMAs keep their contents as Linux's anon_vma does.
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 var linuxConsts = map[string]uint64{
 	"NULL":      0,
@@ -173,6 +176,11 @@ func lxFD(e *Engine, p *Process, fd Arg) (*FD, bool) {
 		return &FD{File: f, Read: true, Write: true}, true
 	}
 	d := p.FDs[int(fd.Val)]
+	if d == nil && fd.FromTrace && int64(fd.Val) >= 0 {
+		// strace without -yy: the file behind the fd is unknown.
+		f := e.fs.External("[fd " + strconv.FormatUint(fd.Val, 10) + "]")
+		return &FD{File: f, Read: true, Write: true}, true
+	}
 	return d, d != nil
 }
 

@@ -233,6 +233,11 @@ func (r *Runner) block(l scenario.Line) (*Event, error) {
 			return nil, nil
 		}
 		diffs := r.Eng.CompareMaps(p, l.Maps)
+		for i, d := range diffs {
+			if lo, hi, ok := diffRange(d); ok {
+				diffs[i] = d + "\n      " + r.cause(p.PID, lo, hi)
+			}
+		}
 		ev := &Event{Pos: l.Pos, PID: p.PID, Call: "@maps", Kind: l.Kind}
 		if len(diffs) == 0 {
 			r.Passed++
@@ -396,4 +401,19 @@ func imageBreak(rows []scenario.MapsLine) uint64 {
 		}
 	}
 	return end
+}
+
+// diffRange extracts the address range a CompareMaps line is about.
+func diffRange(d string) (uint64, uint64, bool) {
+	f := strings.Fields(d)
+	for _, w := range f {
+		if i := strings.IndexByte(w, '-'); i > 0 {
+			lo, err1 := strconv.ParseUint(w[:i], 16, 64)
+			hi, err2 := strconv.ParseUint(w[i+1:], 16, 64)
+			if err1 == nil && err2 == nil {
+				return lo, hi, true
+			}
+		}
+	}
+	return 0, 0, false
 }

@@ -20,6 +20,9 @@ type Arg struct {
 	// IsArray marks an argument written as an array ("[1, 0, 1]"): data,
 	// not a pointer.
 	IsArray bool
+	// FromTrace marks arguments of a real trace's line: files the engine
+	// never saw opened are then taken as unknown external files.
+	FromTrace bool
 }
 
 // Result is the outcome of one system call or access.

@@ -25,9 +25,67 @@ type Runner struct {
 	Events     int // events executed
 	Passed     int // expectations that held
 	Fails      []Failure
+	// history records which event last changed which range, so that a
+	// snapshot difference can name its cause.
+	history []change
+	lastBrk map[int]uint64
 	// Skipped counts strace lines for calls the engine does not model
 	// (read, fstat, ...): they have no effect on memory.
 	Skipped int
+}
+
+// change is one event that changed part of an address space.
+type change struct {
+	pid    int
+	lo, hi uint64
+	pos    scenario.Pos
+	text   string
+}
+
+// remember records the range a mapping call changed.
+func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
+	if res.Failed() {
+		return
+	}
+	var lo, hi uint64
+	switch l.Name {
+	case "mmap", "mmap2", "ommap":
+		lo, hi = res.Ret, res.Ret+argv(args, 1)
+	case "mremap":
+		lo, hi = argv(args, 0), argv(args, 0)+argv(args, 1)
+		r.history = append(r.history, change{pid, res.Ret, res.Ret + argv(args, 2), l.Pos, lineText(l)})
+	case "brk", "break", "obreak":
+		prev, seen := r.lastBrk[pid]
+		if r.lastBrk == nil {
+			r.lastBrk = map[int]uint64{}
+		}
+		r.lastBrk[pid] = res.Ret
+		if !seen || prev == res.Ret {
+			return
+		}
+		lo, hi = min(prev, res.Ret), max(prev, res.Ret)
+		lo &^= 0xfff
+		hi = (hi + 0xfff) &^ 0xfff
+	case "munmap", "mprotect", "pkey_mprotect", "madvise", "minherit", "mlock", "mlock2", "munlock", "prctl":
+		lo, hi = argv(args, 0), argv(args, 0)+argv(args, 1)
+		if l.Name == "prctl" {
+			lo, hi = argv(args, 2), argv(args, 2)+argv(args, 3)
+		}
+	default:
+		return
+	}
+	r.history = append(r.history, change{pid, lo, hi, l.Pos, lineText(l)})
+}
+
+// cause returns the last recorded event of pid that changed [lo, hi).
+func (r *Runner) cause(pid int, lo, hi uint64) string {
+	for i := len(r.history) - 1; i >= 0; i-- {
+		c := r.history[i]
+		if c.pid == pid && c.lo < hi && lo < c.hi {
+			return fmt.Sprintf("last changed by %v: %s", c.pos, c.text)
+		}
+	}
+	return "no traced call changed this range: it comes from the exec image"
 }
 
 // Failure is one unmet expectation or snapshot difference.
@@ -357,6 +415,11 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if loose {
+		for i := range args {
+			args[i].FromTrace = true
+		}
+	}
 	res, known, err := r.exec(p, l, args)
 	if err != nil {
 		return nil, err
@@ -369,6 +432,7 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 		return nil, r.errorf(l.Pos, "unknown call %s for personality %s", l.Name, r.Pers.Name())
 	}
 	r.Events++
+	r.remember(p.PID, l, args, res)
 	ev := &Event{Pos: l.Pos, PID: p.PID, Call: l.Name, Result: res, Kind: l.Kind}
 	ev.Failed = !r.expect(l, res, args)
 	if r.CheckInvariants {

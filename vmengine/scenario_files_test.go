@@ -36,7 +36,7 @@ func runScenarioFile(t *testing.T, path string) {
 // the scenario library.
 func TestScenarioFiles(t *testing.T) {
 	var files []string
-	for _, glob := range []string{"testdata/*.scn", "testdata/conformance/*.scn", "../static/scenarios/*.scn"} {
+	for _, glob := range []string{"testdata/*.scn", "testdata/conformance/*.scn", "testdata/linux/*.scn", "testdata/conformance-linux/*.scn", "../static/scenarios/*.scn"} {
 		m, _ := filepath.Glob(glob)
 		files = append(files, m...)
 	}
