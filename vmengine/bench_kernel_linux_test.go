@@ -26,6 +26,17 @@ func init() {
 	kernelBench.mmapMunmap = kernelMmapMunmap
 	kernelBench.mprotect = kernelMprotect
 	kernelBench.bytesPerEntry = kernelBytesPerEntry
+	kernelBench.threadCPU = kernelThreadCPU
+}
+
+// kernelThreadCPU is CLOCK_THREAD_CPUTIME_ID: the user and system time of
+// the calling thread.
+func kernelThreadCPU() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 const kernelNoFD = ^uintptr(0)
@@ -100,7 +111,7 @@ func (kl *kernelLayout) entryAddr(i int) uintptr {
 // fit under vm.max_map_count.
 func kernelBuild(b *testing.B, n int) *kernelLayout {
 	b.Helper()
-	kl := kernelMapLayout(b, n)
+	kl := kernelMapLayout(b, n, true)
 	kl.check(b)
 	b.Cleanup(func() { kl.unmap(b) })
 	return kl
@@ -116,11 +127,15 @@ func (kl *kernelLayout) check(b *testing.B) {
 	}
 }
 
-func kernelMapLayout(b *testing.B, n int) *kernelLayout {
+// kernelMapLayout maps the n-entry layout; with fit it first skips the
+// benchmark if the layout would not fit under vm.max_map_count.
+func kernelMapLayout(b *testing.B, n int, fit bool) *kernelLayout {
 	b.Helper()
-	max := kernelMaxMapCount()
-	if total, _ := kernelMaps(b, 0, 0); total+n+2+64 > max {
-		b.Skipf("%d entries + %d existing mappings do not fit under vm.max_map_count=%d", n, total, max)
+	if fit {
+		max := kernelMaxMapCount()
+		if total, _ := kernelMaps(b, 0, 0); total+n+2+64 > max {
+			b.Skipf("%d entries + %d existing mappings do not fit under vm.max_map_count=%d", n, total, max)
+		}
 	}
 	size := uintptr(benchLayoutPages(n) * benchPage)
 	base, errno := kmmap(benchBase, size, unix.PROT_NONE,
@@ -165,6 +180,10 @@ func kernelMmapMunmap(b *testing.B, n int) {
 	if errno := kmunmap(addr, benchPage); errno != 0 {
 		b.Fatalf("munmap: %v", errno)
 	}
+	cpu := newCPUMeter(b)
+	defer cpu.Done()
+	ops := 0
+	cpu.Start()
 	for b.Loop() {
 		addr, _, errno := unix.RawSyscall6(unix.SYS_MMAP, 0, benchPage, prot, flags, kernelNoFD, 0)
 		if errno != 0 {
@@ -173,7 +192,9 @@ func kernelMmapMunmap(b *testing.B, n int) {
 		if _, _, errno = unix.RawSyscall6(unix.SYS_MUNMAP, addr, benchPage, 0, 0, 0, 0); errno != 0 {
 			b.Fatalf("munmap: %v", errno)
 		}
+		ops++
 	}
+	cpu.Report(ops)
 	if _, in := kernelMaps(b, kl.base, kl.base+kl.size); in != n {
 		b.Fatalf("after the loop: %d VMAs in the layout, want %d", in, n)
 	}
@@ -195,6 +216,10 @@ func kernelMprotect(b *testing.B, n int) {
 	if _, in := kernelMaps(b, kl.base, kl.base+kl.size); in != n {
 		b.Fatalf("after merge: %d VMAs in the layout, want %d", in, n)
 	}
+	cpu := newCPUMeter(b)
+	defer cpu.Done()
+	ops := 0
+	cpu.Start()
 	for b.Loop() {
 		if _, _, errno := unix.RawSyscall6(unix.SYS_MPROTECT, mid, benchPage, unix.PROT_READ, 0, 0, 0); errno != 0 {
 			b.Fatalf("mprotect R: %v", errno)
@@ -202,7 +227,9 @@ func kernelMprotect(b *testing.B, n int) {
 		if _, _, errno := unix.RawSyscall6(unix.SYS_MPROTECT, mid, benchPage, unix.PROT_READ|unix.PROT_WRITE, 0, 0, 0); errno != 0 {
 			b.Fatalf("mprotect RW: %v", errno)
 		}
+		ops++
 	}
+	cpu.Report(ops)
 }
 
 // kernelSlabCaches are the slab caches that hold a VMA and its maple-tree
@@ -247,21 +274,25 @@ func kernelSlabBytes() (int64, bool) {
 // caches are system-wide and SLUB counts per-CPU free objects as active.
 func kernelBytesPerEntry(b *testing.B, n int) {
 	// Skip early (and check the layout once) before timing.
-	kl := kernelMapLayout(b, n)
+	kl := kernelMapLayout(b, n, true)
 	kl.check(b)
 	kl.unmap(b)
+	cpu := newCPUMeter(b)
+	defer cpu.Done()
 	ops := 0
+	cpu.Start()
 	for b.Loop() {
-		kl := kernelMapLayout(b, n)
+		kl := kernelMapLayout(b, n, false)
 		kl.unmap(b)
 		ops++
 	}
+	cpu.Report(ops)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(ops)/float64(n), "ns/entry")
 	before, ok := kernelSlabBytes()
 	if !ok {
 		return
 	}
-	kl = kernelMapLayout(b, n)
+	kl = kernelMapLayout(b, n, false)
 	after, _ := kernelSlabBytes()
 	kl.unmap(b)
 	b.ReportMetric(float64(after-before)/float64(n), "B/entry")

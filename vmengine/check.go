@@ -118,7 +118,7 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 		fi++
 		return nil
 	}
-	m.entries.Ascend(func(en Entry) bool {
+	m.Ascend(func(en Entry) bool {
 		switch {
 		case en.Start >= en.End:
 			err = fmt.Errorf("entry %v: start >= end", en)
@@ -128,7 +128,7 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 			err = fmt.Errorf("entry %v outside map [%#x-%#x)", en, m.Min, m.Max)
 		case hasPrev && prev.End > en.Start:
 			err = fmt.Errorf("entries overlap: %v and %v", prev, en)
-		case hasPrev && !m.linux && !m.seedEra && m.mergeable(&prev, &en):
+		case hasPrev && !m.linux && !m.seedEra && !m.unmerged && m.mergeable(&prev, &en):
 			err = fmt.Errorf("mergeable neighbours left apart: %v and %v", prev, en)
 		case en.Object != 0 && e.objects[en.Object] == nil:
 			err = fmt.Errorf("entry %v references dead object", en)
@@ -197,21 +197,13 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 			err = fmt.Errorf("PTE for %#x in entry %v without object", va, en)
 			return false
 		}
-		fr, _ := e.phys.Frame(p.Frame)
-		o, idx := e.objects[en.Object], e.atop(va-en.Start+en.Offset)
-		for {
-			if uint64(o.ID) == fr.Object {
-				if idx != fr.Index {
-					err = fmt.Errorf("PTE for %#x maps page %d of object %d, want page %d", va, fr.Index, o.ID, idx)
-				}
-				break
-			}
-			if o.Backing == 0 {
-				err = fmt.Errorf("PTE for %#x maps frame %d of object %d outside entry %v's chain", va, p.Frame, fr.Object, en)
-				break
-			}
-			idx += e.atop(o.BackingOffset)
-			o = e.objects[o.Backing]
+		// The PTE must map the page the chain resolves to first: a stale
+		// mapping of a page that a shadow now hides would read old data.
+		holder, idx, f, found := e.findPage(e.objects[en.Object], e.atop(va-en.Start+en.Offset))
+		if !found || f != p.Frame {
+			fr, _ := e.phys.Frame(p.Frame)
+			err = fmt.Errorf("PTE for %#x maps frame %d (object %d page %d) but entry %v resolves to object %d page %d (found %v)",
+				va, p.Frame, fr.Object, fr.Index, en, holder.ID, idx, found)
 		}
 		return err == nil
 	})

@@ -37,7 +37,7 @@ func (vs *Vmspace) clipStart(en Entry, a uint64) Entry {
 	head, tail := vs.splitAt(en, a)
 	m := &vs.Map
 	m.put(head)
-	m.put(tail)
+	m.insertNew(tail)
 	return tail
 }
 
@@ -52,7 +52,7 @@ func (vs *Vmspace) clipEnd(en Entry, a uint64) Entry {
 	head, tail := vs.splitAt(en, a)
 	m := &vs.Map
 	m.put(head)
-	m.put(tail)
+	m.insertNew(tail)
 	return head
 }
 
@@ -75,11 +75,15 @@ func (vs *Vmspace) splitAt(en Entry, a uint64) (Entry, Entry) {
 // entries inside it, in order. Mirrors vm_map_lookup_clip_start followed by
 // clip_end on the last entry.
 func (vs *Vmspace) clipRange(start, end uint64) []Entry {
-	if first, ok := vs.Map.Lookup(start); ok && first.Start < start {
-		vs.clipStart(first, start)
+	list := vs.Map.entriesIn(start, end)
+	if len(list) == 0 {
+		return list
 	}
-	if last, ok := vs.Map.Lookup(end - 1); ok && last.End > end {
-		vs.clipEnd(last, end)
+	if list[0].Start < start {
+		list[0] = vs.clipStart(list[0], start)
 	}
-	return vs.Map.entriesIn(start, end)
+	if last := len(list) - 1; list[last].End > end {
+		list[last] = vs.clipEnd(list[last], end)
+	}
+	return list
 }

@@ -308,6 +308,7 @@ type Vmspace struct {
 
 	// Linux mm_struct fields.
 	StartBrk, Brk uint64
+	DataSeg       uint64 // end_data - start_data: the executable's data segment
 	MmapBase      uint64
 	LockedVM      uint64 // bytes (locked_vm)
 	DefLocked     bool   // mlockall(MCL_FUTURE): def_flags VM_LOCKED

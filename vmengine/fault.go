@@ -110,6 +110,9 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		}
 		if o.Type == ObjVnode {
 			if idx >= o.Size {
+				if m.linux {
+					return SigBUSAdrErr // filemap_fault: VM_FAULT_SIGBUS → BUS_ADRERR
+				}
 				return SigBUSObjErr
 			}
 			frame = e.phys.Alloc(uint64(o.ID), idx, o.File.data[idx])
@@ -139,8 +142,15 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 				first.Pages[pindex] = frame
 				e.phys.SetOwner(frame, uint64(first.ID), pindex)
 			} else {
+				old := frame
 				frame = e.phys.Alloc(uint64(first.ID), pindex, e.phys.Value(frame))
 				first.Pages[pindex] = frame
+				if first.Flags&ObjOneMapping == 0 {
+					// The shadow is shared between address spaces: their
+					// read-only mappings of the old page must go, or they
+					// keep reading it (vm_fault_cow: pmap_remove_all).
+					e.unmapFrameEverywhere(old)
+				}
 			}
 		} else {
 			prot &^= ProtWrite
@@ -183,15 +193,14 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 	if st.LFlags&LinuxLocked != 0 && !e.cfg.Privileged && vs.LockedVM+grow > vs.Lim.MemLock {
 		return false
 	}
-	m.entries.Delete(st)
+	old := st.Start
 	m.free.remove(addr, st.Start)
 	m.Size += grow
 	st.Start = addr
 	if st.Object == 0 || e.objects[st.Object].Type == ObjAnon {
 		st.Offset -= grow
 	}
-	m.entries.ReplaceOrInsert(st)
-	m.Timestamp++
+	m.rekey(old, st)
 	if st.LFlags&LinuxLocked != 0 {
 		vs.LockedVM += grow
 	}

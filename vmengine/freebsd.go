@@ -313,7 +313,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 		}
 		switch f.Kind {
 		case FileRegular, FileExternal:
-		case FileDevZero, FileDevMem:
+		case FileDevZero, FileDevMem, FileDevNull:
 		case FileSocket:
 			return failWhy("ENODEV", "sockets and pipes have no pager to map (fo_mmap)")
 		default:
@@ -345,12 +345,15 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 			maxProt = ProtAll
 			flags |= fbMapAnon
 			pos = 0
-		case FileDevMem:
+		case FileDevMem, FileDevNull:
 			if !maxProt.Has(ProtWrite) && prot&ProtWrite != 0 {
 				return failWhy("EACCES", "a writable mapping of a device not opened for writing (vm_mmap_cdev)")
 			}
 			if flags&fbMapPrivate != 0 {
 				return failWhy("EINVAL", "devices other than /dev/zero can only be mapped MAP_SHARED (vm_mmap_cdev)")
+			}
+			if f.Kind == FileDevNull {
+				return failWhy("EINVAL", "the device has no d_mmap method (dev_pager_alloc)")
 			}
 			obj = e.fileObject(f)
 		default:
@@ -492,18 +495,22 @@ func (fb *freebsd) ommap(e *Engine, p *Process, addr, length, prot, oflags uint6
 	return fb.mmap(e, p, addr, uint64(uint32(length)), nprot, nflags, fd, pos)
 }
 
+// pageRange truncates addr to a page and rounds length plus the page
+// offset up to pages, with C's unsigned wraparound, as the vm_mmap.c calls
+// do: a length that wraps gives a small (or empty) range.
+func (e *Engine) pageRange(addr, length uint64) (uint64, uint64) {
+	pageoff := addr & e.pageMask
+	size := (length + pageoff + e.pageMask) &^ e.pageMask
+	return addr - pageoff, size
+}
+
 // munmap mirrors kern_munmap: holes are fine (seed era: EINVAL).
 func (fb *freebsd) munmap(e *Engine, p *Process, addr, length uint64) (Result, bool) {
 	vs := p.VS
 	if length == 0 {
 		return failWhy("EINVAL", "munmap of zero bytes (kern_munmap)")
 	}
-	pageoff := addr & e.pageMask
-	addr -= pageoff
-	size, okr := e.roundPage(length + pageoff)
-	if !okr || length+pageoff < length {
-		size = 0 // the rounded length wraps: an empty range
-	}
+	addr, size := e.pageRange(addr, length)
 	if !vs.RangeValid(addr, addr+size) || addr+size < addr {
 		return failWhy("EINVAL", "the range is not inside user space (vm_map_range_valid)")
 	}
@@ -539,12 +546,7 @@ func (vs *Vmspace) fullyMapped(start, end uint64) bool {
 // mprotect mirrors kern_mprotect: PROT_MAX(x) sets the maximum too.
 func (fb *freebsd) mprotect(e *Engine, p *Process, addr, length, protArg uint64) (Result, bool) {
 	vs := p.VS
-	pageoff := addr & e.pageMask
-	addr -= pageoff
-	size, okr := e.roundPage(length + pageoff)
-	if !okr || length+pageoff < length {
-		size = 0
-	}
+	addr, size := e.pageRange(addr, length)
 	if addr+size < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (kern_mprotect)")
 	}
@@ -585,10 +587,8 @@ func (fb *freebsd) mprotectResult(rv Kern) (Result, bool) {
 // minherit mirrors sys_minherit (seed era: no INHERIT_ZERO).
 func (fb *freebsd) minherit(e *Engine, p *Process, addr, length, inh uint64) (Result, bool) {
 	vs := p.VS
-	pageoff := addr & e.pageMask
-	addr -= pageoff
-	size, okr := e.roundPage(length + pageoff)
-	if !okr || length+pageoff < length || addr+size < addr {
+	addr, size := e.pageRange(addr, length)
+	if addr+size < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (sys_minherit)")
 	}
 	if inh > uint64(InheritZero) || (fb.seedEra && inh == uint64(InheritZero)) {
@@ -805,10 +805,8 @@ func (fb *freebsd) munlockall(e *Engine, p *Process) (Result, bool) {
 // EINVAL), INVALID_ARGUMENT→EBUSY, FAILURE→EIO.
 func (fb *freebsd) msync(e *Engine, p *Process, addr, length, flags uint64) (Result, bool) {
 	vs := p.VS
-	pageoff := addr & e.pageMask
-	addr -= pageoff
-	size, okr := e.roundPage(length + pageoff)
-	if !okr || addr+size < addr {
+	addr, size := e.pageRange(addr, length)
+	if addr+size < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (sys_msync)")
 	}
 	if flags&^uint64(1|2) != 0 || flags&(1|2) == 1|2 {

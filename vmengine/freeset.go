@@ -14,6 +14,7 @@ type freeSet struct {
 	root  int32
 	free  int32 // head of the free-node list (linked through left)
 	count int
+	path  []int32 // scratch: the last search path
 }
 
 type freeNode struct {
@@ -30,6 +31,7 @@ func newFreeSet() freeSet { return freeSet{root: nilNode, free: nilNode} }
 func (fs *freeSet) clone() freeSet {
 	c := *fs
 	c.nodes = append([]freeNode(nil), fs.nodes...)
+	c.path = nil
 	return c
 }
 
@@ -149,22 +151,65 @@ func (fs *freeSet) deleteKey(s uint64) {
 	fs.root = fs.merge(l, r2)
 }
 
+// pathTo descends from the root to the node with start == key (which must
+// exist), recording the path in fs.path, and returns that node.
+func (fs *freeSet) pathTo(key uint64) int32 {
+	fs.path = fs.path[:0]
+	t := fs.root
+	for t != nilNode {
+		fs.path = append(fs.path, t)
+		switch n := &fs.nodes[t]; {
+		case key < n.start:
+			t = n.left
+		case key > n.start:
+			t = n.right
+		default:
+			return t
+		}
+	}
+	return nilNode
+}
+
+// fixPath recomputes the max-size augmentation along the recorded path,
+// bottom-up.
+func (fs *freeSet) fixPath() {
+	for i := len(fs.path) - 1; i >= 0; i-- {
+		fs.fix(fs.path[i])
+	}
+}
+
+// setInterval changes the interval of the node starting at key in place to
+// [s, e). Pre: the change keeps the node between its neighbours in order.
+func (fs *freeSet) setInterval(key, s, e uint64) {
+	t := fs.pathTo(key)
+	fs.nodes[t].start, fs.nodes[t].end = s, e
+	fs.fixPath()
+}
+
 // add marks [s, e) free, coalescing with free neighbours.
 // Pre: [s, e) does not intersect any free interval.
 func (fs *freeSet) add(s, e uint64) {
 	if s >= e {
 		return
 	}
-	if i := fs.floor(s); i != nilNode && fs.nodes[i].end == s {
-		s = fs.nodes[i].start
-		fs.deleteKey(s)
-	}
-	if i := fs.floor(e); i != nilNode && fs.nodes[i].start == e {
-		e2 := fs.nodes[i].end
+	left := fs.floor(s)
+	joinLeft := left != nilNode && fs.nodes[left].end == s
+	right := fs.floor(e)
+	joinRight := right != nilNode && fs.nodes[right].start == e
+	switch {
+	case joinLeft && joinRight:
+		ls, re := fs.nodes[left].start, fs.nodes[right].end
 		fs.deleteKey(e)
-		e = e2
+		fs.setInterval(ls, ls, re)
+	case joinLeft:
+		ls := fs.nodes[left].start
+		fs.setInterval(ls, ls, e)
+	case joinRight:
+		re := fs.nodes[right].end
+		fs.setInterval(e, s, re)
+	default:
+		fs.insertNode(s, e)
 	}
-	fs.insertNode(s, e)
 }
 
 // remove marks [s, e) used. Pre: [s, e) lies inside one free interval.
@@ -174,11 +219,15 @@ func (fs *freeSet) remove(s, e uint64) {
 	}
 	i := fs.floor(s)
 	gs, ge := fs.nodes[i].start, fs.nodes[i].end
-	fs.deleteKey(gs)
-	if gs < s {
-		fs.insertNode(gs, s)
-	}
-	if e < ge {
+	switch {
+	case gs == s && e == ge:
+		fs.deleteKey(gs)
+	case gs == s:
+		fs.setInterval(gs, e, ge)
+	case e == ge:
+		fs.setInterval(gs, gs, s)
+	default:
+		fs.setInterval(gs, gs, s)
 		fs.insertNode(e, ge)
 	}
 }

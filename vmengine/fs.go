@@ -2,6 +2,7 @@ package vmengine
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -13,7 +14,7 @@ const (
 	FileRegular FileKind = iota
 	FileDir
 	FileDevZero   // /dev/zero: mmap gives anonymous memory (D_MMAP_ANON)
-	FileDevNull   // /dev/null: no mmap
+	FileDevNull   // a character device without an mmap method (/dev/null, /dev/random)
 	FileDevMem    // any other character device: shared-only device object
 	FileSocket    // sockets, pipes: no mmap
 	FileExternal  // a file known only by its path (trace replay): mmap works, size unknown
@@ -47,7 +48,7 @@ func newFS() *FS {
 	fs := &FS{files: make(map[string]*File), nextInode: 1000}
 	fs.files["/dev/zero"] = &File{Path: "/dev/zero", Kind: FileDevZero, Dev: "00:06", Inode: 5}
 	fs.files["/dev/null"] = &File{Path: "/dev/null", Kind: FileDevNull, Dev: "00:06", Inode: 4}
-	fs.files["/dev/random"] = &File{Path: "/dev/random", Kind: FileDevMem, Dev: "00:06", Inode: 8}
+	fs.files["/dev/random"] = &File{Path: "/dev/random", Kind: FileDevNull, Dev: "00:06", Inode: 8}
 	fs.files["/dev/mem"] = &File{Path: "/dev/mem", Kind: FileDevMem, Dev: "00:06", Inode: 1}
 	fs.files["/tmp"] = &File{Path: "/tmp", Kind: FileDir}
 	fs.files["/"] = &File{Path: "/", Kind: FileDir}
@@ -81,6 +82,16 @@ func (fs *FS) Create(path string) *File {
 	fs.nextInode++
 	f := &File{Path: path, Kind: FileRegular, Dev: "00:2a", Inode: fs.nextInode, data: map[uint64]uint64{}}
 	fs.files[path] = f
+	return f
+}
+
+// Shmem returns a new unlinked shared-memory file of size bytes, as
+// Linux's shmem_zero_setup makes for every MAP_SHARED anonymous mapping; it
+// is named name in /proc/PID/maps.
+func (fs *FS) Shmem(name string, size uint64) *File {
+	fs.nextInode++
+	f := &File{Path: name, Kind: FileRegular, Size: size, Dev: "00:01", Inode: fs.nextInode, data: map[uint64]uint64{}}
+	fs.files["shmem:"+strconv.FormatUint(f.Inode, 10)] = f
 	return f
 }
 

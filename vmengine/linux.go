@@ -58,8 +58,9 @@ const (
 	lxMapHugeTLB        = 0x40000
 	lxMapSync           = 0x80000
 	lxMapFixedNoReplace = 0x100000
-	// LEGACY_MAP_MASK: the flags MAP_SHARED accepts silently.
-	lxLegacyMask = 0x1 | 0x2 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x100000 | 0xfc000000
+	// LEGACY_MAP_MASK: the flags MAP_SHARED accepts silently (and
+	// MAP_SHARED_VALIDATE knows): not MAP_FIXED_NOREPLACE.
+	lxLegacyMask = 0x1 | 0x2 | 0x10 | 0x20 | 0x40 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x4000000 | 0xfc000000
 )
 
 // LinuxLayout returns the x86-64 layout of a process exec'd with ASLR off
@@ -212,28 +213,30 @@ func lxVMFlags(flags uint64, shared, file bool, prot Prot, maxProt Prot) LinuxFl
 	return lf
 }
 
-// mmap mirrors sys_mmap → ksys_mmap_pgoff → do_mmap → mmap_region.
+// mmap mirrors sys_mmap → ksys_mmap_pgoff → do_mmap → mmap_region, with
+// the checks in the kernel's order: the offset's alignment, the fd, the
+// length, the pgoff overflow, max_map_count, the address
+// (get_unmapped_area), MAP_FIXED_NOREPLACE, mlock limits, the file
+// (file_mmap_ok, the mapping type and the fd's mode), then the address-space
+// and data limits (may_expand_vm).
 func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64, fd Arg, off uint64) (Result, bool) {
 	vs := p.VS
 	l := e.layout
 	if off&e.pageMask != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the file offset is not page aligned (sys_mmap)")
 	}
 	var d *FD
 	anon := flags&lxMapAnon != 0
 	if !anon {
 		var open bool
 		if d, open = lxFD(e, p, fd); !open {
-			return fail("EBADF")
+			return failWhy("EBADF", "the fd is not open (ksys_mmap_pgoff)")
 		}
 	}
 	if length == 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "zero length (do_mmap)")
 	}
 	prot := Prot(protArg) & ProtAll
-	if protArg&^uint64(0x7|0x8|0x03000000) != 0 {
-		return fail("EINVAL")
-	}
 	if flags&lxMapFixedNoReplace != 0 {
 		flags |= lxMapFixed
 	}
@@ -245,35 +248,50 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 	}
 	size, okr := e.roundPage(length)
 	if !okr || size == 0 {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the length rounds past the end of the address space (do_mmap)")
 	}
 	pgoff := off >> e.pageShift
 	if pgoff+(size>>e.pageShift) < pgoff {
-		return fail("EOVERFLOW")
+		return failWhy("EOVERFLOW", "offset plus length overflows (do_mmap)")
 	}
 	if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries > e.cfg.MaxMapEntries {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "more than vm.max_map_count mappings (do_mmap)")
 	}
-	// Validate the mapping type before placement, as do_mmap's checks on
-	// the type come after get_unmapped_area but cannot change the address
-	// of a valid call.
+	start, errno := vs.linuxUnmappedArea(addr, size, flags, !anon, pgoff)
+	if errno != "" {
+		return failWhy(errno, "no room for the mapping, or a MAP_FIXED address that is unaligned or past TASK_SIZE (get_unmapped_area)")
+	}
+	if flags&lxMapFixed != 0 && start < l.MinAddr && !e.cfg.Privileged {
+		return failWhy("EPERM", "below vm.mmap_min_addr (security_mmap_addr)")
+	}
+	if flags&lxMapFixedNoReplace != 0 && !vs.Map.IsFree(start, start+size) {
+		return failWhy("EEXIST", "MAP_FIXED_NOREPLACE over an existing mapping (do_mmap)")
+	}
+	if flags&lxMapLocked != 0 && !e.cfg.Privileged && vs.Lim.MemLock == 0 {
+		return failWhy("EPERM", "MAP_LOCKED with RLIMIT_MEMLOCK 0 and no CAP_IPC_LOCK (can_do_mlock)")
+	}
+	if (flags&lxMapLocked != 0 || vs.DefLocked) && !e.cfg.Privileged && vs.LockedVM+size > vs.Lim.MemLock {
+		return failWhy("EAGAIN", "locking would pass RLIMIT_MEMLOCK (mlock_future_ok)")
+	}
 	maxProt := ProtAll
 	shared := false
-	switch {
-	case !anon:
+	if !anon {
+		if lxFileTooBig(d.File, pgoff, size, e.pageShift) {
+			return failWhy("EOVERFLOW", "the mapping would pass the file's maximum size (file_mmap_ok)")
+		}
 		switch flags & lxMapType {
 		case lxMapShared:
 			flags &= lxLegacyMask
 			fallthrough
 		case 3: // MAP_SHARED_VALIDATE
-			if flags&^uint64(lxLegacyMask|lxMapSync) != 0 {
-				return fail("EOPNOTSUPP")
+			if flags&^uint64(lxLegacyMask) != 0 { // MAP_SYNC too: no DAX files here
+				return failWhy("EOPNOTSUPP", "MAP_SHARED_VALIDATE with a flag it does not know (do_mmap)")
 			}
 			if prot&ProtWrite != 0 && !d.Write {
-				return fail("EACCES")
+				return failWhy("EACCES", "a writable shared mapping of a file not opened for writing (do_mmap)")
 			}
 			if d.File.Append && d.Write {
-				return fail("EACCES")
+				return failWhy("EACCES", "a shared mapping of an append-only file (do_mmap)")
 			}
 			shared = true
 			if !d.Write {
@@ -282,47 +300,31 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 			fallthrough
 		case lxMapPrivate:
 			if !d.Read {
-				return fail("EACCES")
+				return failWhy("EACCES", "the file is not open for reading (do_mmap)")
 			}
 			switch d.File.Kind {
 			case FileRegular, FileExternal, FileDevZero, FileDevMem:
 			default:
-				return fail("ENODEV")
+				return failWhy("ENODEV", "the file has no mmap method: pipes, sockets, directories, most devices (do_mmap)")
 			}
 			if flags&lxMapGrowsDown != 0 {
-				return fail("EINVAL")
+				return failWhy("EINVAL", "MAP_GROWSDOWN on a file (do_mmap)")
 			}
 		default:
-			return fail("EINVAL")
+			return failWhy("EINVAL", "the mapping type must be MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE (do_mmap)")
 		}
-	default:
+	} else {
 		switch flags & lxMapType {
 		case lxMapShared:
 			if flags&lxMapGrowsDown != 0 {
-				return fail("EINVAL")
+				return failWhy("EINVAL", "MAP_GROWSDOWN with MAP_SHARED (do_mmap)")
 			}
 			shared = true
 			pgoff = 0
 		case lxMapPrivate:
 		default:
-			return fail("EINVAL")
+			return failWhy("EINVAL", "the mapping type must be MAP_SHARED or MAP_PRIVATE (do_mmap)")
 		}
-	}
-	start, errno := vs.linuxUnmappedArea(addr, size, flags, !anon, pgoff)
-	if errno != "" {
-		return fail(errno)
-	}
-	if flags&lxMapFixedNoReplace != 0 && !vs.Map.IsFree(start, start+size) {
-		return fail("EEXIST")
-	}
-	if flags&lxMapFixed != 0 && start < l.MinAddr && !e.cfg.Privileged {
-		return fail("EPERM")
-	}
-	if flags&lxMapLocked != 0 && !e.cfg.Privileged && vs.Lim.MemLock == 0 {
-		return fail("EPERM")
-	}
-	if (flags&lxMapLocked != 0 || vs.DefLocked) && !e.cfg.Privileged && vs.LockedVM+size > vs.Lim.MemLock {
-		return fail("EAGAIN")
 	}
 	lf := lxVMFlags(flags, shared, !anon, prot, maxProt)
 	if vs.DefLocked {
@@ -331,41 +333,36 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 			lf |= LinuxLockOnFault
 		}
 	}
-	if !anon && anon == false && d.File.Kind == FileDevZero {
-		if !shared {
-			anon = true // mmap_zero: private /dev/zero is anonymous memory
-			pgoff = 0
-		}
+	name := ""
+	if !anon && d.File.Kind == FileDevZero && !shared {
+		// mmap_zero: a private /dev/zero mapping is anonymous memory, but
+		// the VMA keeps the file (its path and pgoff show in maps).
+		anon, name = true, d.File.Path
 	}
 	// may_expand_vm, crediting what MAP_FIXED replaces.
-	if vs.Map.Size+size-vs.mappedIn(start, start+size) > vs.Lim.VMem {
-		return fail("ENOMEM")
+	replaced := vs.mappedIn(start, start+size)
+	if vs.Map.Size+size-replaced > vs.Lim.VMem {
+		return failWhy("ENOMEM", "RLIMIT_AS would be exceeded (may_expand_vm)")
+	}
+	if lxIsData(lf, prot) && !vs.dataAllowed(size-vs.dataIn(start, start+size)) {
+		return failWhy("ENOMEM", "RLIMIT_DATA would be exceeded by private writable memory (may_expand_vm)")
 	}
 	var obj ObjID
-	var path string
-	if !anon {
-		if d.File.Kind == FileDevZero {
-			// shmem_zero_setup: shared /dev/zero is a fresh shmem object.
-			o := e.allocAnon(e.atop(size))
-			obj = o.ID
-			path = "/dev/zero (deleted)"
-			pgoff = 0
-		} else {
-			obj = e.fileObject(d.File)
-		}
+	if shared && (anon || d.File.Kind == FileDevZero) {
+		// shmem_zero_setup: shared anonymous memory (and shared /dev/zero)
+		// is a fresh unlinked shmem file of the mapping's size.
+		obj = e.fileObject(e.fs.Shmem("/dev/zero (deleted)", size))
+		pgoff = 0
+	} else if !anon {
+		obj = e.fileObject(d.File)
 	}
 	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
-		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: path}
-	if anon && !shared {
+		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: name}
+	if anon && !shared && name == "" {
 		en.Offset = start // private anonymous pgoff = addr >> PAGE_SHIFT
 	}
 	if shared {
 		en.Inherit = InheritShare
-		if anon && obj == 0 {
-			o := e.allocAnon(e.atop(size)) // shmem_zero_setup
-			en.Object = o.ID
-			en.Offset = 0
-		}
 	} else if obj != 0 {
 		en.Flags |= EntryCOW | EntryNeedsCopy
 	}
@@ -373,6 +370,7 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		en.Flags |= EntryUserWired
 		en.Wired = 1
 	}
+	vs.linuxUnlockRange(start, start+size)
 	vs.deleteRange(start, start+size)
 	en = vs.linuxInsert(en)
 	if en.LFlags&LinuxLocked != 0 {
@@ -382,6 +380,49 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		vs.linuxPopulate(start, start+size, true)
 	}
 	return ok(start)
+}
+
+// lxFileTooBig mirrors file_mmap_ok: a regular file's mapping must end
+// below MAX_LFS_FILESIZE.
+func lxFileTooBig(f *File, pgoff, size uint64, shift uint) bool {
+	const maxLFS = 1<<63 - 1
+	if f.Kind != FileRegular && f.Kind != FileExternal {
+		return false
+	}
+	if size > maxLFS {
+		return true
+	}
+	return pgoff > (maxLFS-size)>>shift
+}
+
+// lxIsData mirrors is_data_mapping: private, writable, not a stack.
+func lxIsData(lf LinuxFlags, prot Prot) bool {
+	return prot&ProtWrite != 0 && lf&(LinuxShared|LinuxGrowsDown) == 0
+}
+
+// dataIn returns the data_vm bytes (private writable, non-stack) in [s, t).
+func (vs *Vmspace) dataIn(s, t uint64) uint64 {
+	var n uint64
+	vs.Map.Range(s, t, func(en Entry) bool {
+		if lxIsData(en.LFlags, en.Prot) {
+			n += min(en.End, t) - max(en.Start, s)
+		}
+		return true
+	})
+	return n
+}
+
+// dataAllowed mirrors the RLIMIT_DATA half of may_expand_vm: data_vm plus
+// more must stay within the limit, except for valgrind's case of a zero soft
+// limit under an infinite hard one.
+func (vs *Vmspace) dataAllowed(more uint64) bool {
+	if vs.Lim.Data == Infinity || more == 0 {
+		return true
+	}
+	if vs.Lim.Data == 0 && vs.LimMax.Data == Infinity {
+		return true
+	}
+	return vs.dataIn(vs.Map.Min, vs.Map.Max)+more <= vs.Lim.Data
 }
 
 // mappedIn returns how many bytes of [s, e) are mapped (non-guard).
@@ -578,12 +619,14 @@ func (vs *Vmspace) linuxUnlockRange(s, t uint64) {
 	})
 }
 
-// linuxModify applies fn to every VMA in [start, end) after clipping, and
-// merges each with its neighbours: the shape of mprotect_fixup, madvise
+// linuxModify applies fn (a pure change of the entry's fields) to every
+// VMA in [start, end) that it changes, after clipping, calls after with the
+// old and new values (for page tables and accounting), and merges each with
+// its neighbours: the shape of mprotect_fixup, madvise
 // and mlock_fixup (vma_modify). It stops with ENOMEM at a hole, after
 // the VMAs before it were changed (Linux is not atomic). check may refuse
 // a VMA before it is changed.
-func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(*Entry)) Errno {
+func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(*Entry), after func(old, new Entry)) Errno {
 	m := &vs.Map
 	if _, ok := m.Lookup(start); !ok {
 		if n, okN := m.next(start); !okN || n.Start >= end {
@@ -602,6 +645,17 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 				return errno
 			}
 		}
+		probe := en
+		fn(&probe)
+		if probe == en {
+			// Nothing changes: no split (mprotect_fixup, madvise_update_vma
+			// and mlock_fixup return early).
+			cur = min(en.End, end)
+			continue
+		}
+		if (en.Start < cur || en.End > end) && vs.eng.cfg.MaxMapEntries > 0 && m.NEntries >= vs.eng.cfg.MaxMapEntries {
+			return "ENOMEM" // split_vma at vm.max_map_count
+		}
 		if en.Start < cur {
 			en = vs.clipStart(en, cur)
 		}
@@ -610,12 +664,13 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 		}
 		old := en
 		fn(&en)
-		if en != old {
-			m.put(en)
-			m.Timestamp++
-			en = vs.mergeWithPrev(en)
-			en = vs.mergeWithNext(en)
+		m.put(en)
+		m.Timestamp++
+		if after != nil {
+			after(old, en)
 		}
+		en = vs.mergeWithPrev(en)
+		en = vs.mergeWithNext(en)
 		cur = en.End
 		if en.End > end {
 			cur = end
@@ -624,46 +679,71 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 	return ""
 }
 
-// mprotect mirrors do_mprotect_pkey: per VMA, new permissions beyond
-// VM_MAY* fail with EACCES; a hole fails with ENOMEM after the VMAs before
-// it changed.
+// mprotect mirrors do_mprotect_pkey: the first VMA intersecting the range
+// decides (PROT_GROWSDOWN extends the start to it and needs VM_GROWSDOWN;
+// PROT_GROWSUP needs VM_GROWSUP, which x86-64 never has; otherwise a hole at
+// the start is ENOMEM); then per VMA, new permissions beyond VM_MAY* fail
+// with EACCES and a hole with ENOMEM, after the VMAs before it changed.
 func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pkey int) (Result, bool) {
 	vs := p.VS
 	const growsDown, growsUp = 0x01000000, 0x02000000
-	if protArg&(growsDown|growsUp) == growsDown|growsUp {
-		return fail("EINVAL")
+	grows := protArg & (growsDown | growsUp)
+	if grows == growsDown|growsUp {
+		return failWhy("EINVAL", "PROT_GROWSDOWN and PROT_GROWSUP together (do_mprotect_pkey)")
 	}
 	if addr&e.pageMask != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the address is not page aligned (do_mprotect_pkey)")
 	}
 	if length == 0 {
 		return ok(0)
 	}
 	size, okr := e.roundPage(length)
-	if !okr || addr+size <= addr {
-		return fail("ENOMEM")
+	end := addr + size
+	if !okr || end <= addr {
+		return failWhy("ENOMEM", "the range wraps around the address space (do_mprotect_pkey)")
 	}
 	if protArg&^uint64(0x7|0x8|growsDown|growsUp) != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown protection bits (arch_validate_prot)")
 	}
 	if pkey > 15 || (pkey > 0 && vs.PKeys&(1<<pkey) == 0) {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the protection key is not allocated (do_mprotect_pkey)")
 	}
-	end := addr + size
-	if protArg&growsDown != 0 {
-		en, ok := vs.Map.Lookup(addr)
-		if !ok {
-			return fail("ENOMEM")
+	first, found := vs.Map.Lookup(addr)
+	if !found {
+		n, okN := vs.Map.next(addr)
+		if !okN || n.Start >= end {
+			return failWhy("ENOMEM", "no mapping in the range (do_mprotect_pkey)")
 		}
-		if en.LFlags&LinuxGrowsDown == 0 {
-			return fail("EINVAL")
+		first = n
+	}
+	switch {
+	case grows == growsDown:
+		if first.Start >= end {
+			return failWhy("ENOMEM", "no mapping in the range (do_mprotect_pkey)")
 		}
-		addr = en.Start
+		addr = first.Start
+		if first.LFlags&LinuxGrowsDown == 0 {
+			return failWhy("EINVAL", "PROT_GROWSDOWN on a mapping that does not grow down (do_mprotect_pkey)")
+		}
+	default:
+		if first.Start > addr {
+			return failWhy("ENOMEM", "the range starts in a hole (do_mprotect_pkey)")
+		}
+		if grows == growsUp {
+			return failWhy("EINVAL", "PROT_GROWSUP on a mapping that does not grow up (do_mprotect_pkey)")
+		}
 	}
 	prot := Prot(protArg) & ProtAll
+	var why string
 	errno := vs.linuxModify(addr, end, func(en Entry) Errno {
 		if !prot.Subset(en.MaxProt) {
+			why = "the new protection exceeds what the mapping may have: VM_MAY* (do_mprotect_pkey)"
 			return "EACCES"
+		}
+		newData := lxIsData(en.LFlags, prot)
+		if newData && !lxIsData(en.LFlags, en.Prot) && !vs.dataAllowed(min(en.End, end)-max(en.Start, addr)) {
+			why = "RLIMIT_DATA would be exceeded (mprotect_fixup: may_expand_vm)"
+			return "ENOMEM"
 		}
 		return ""
 	}, func(en *Entry) {
@@ -675,19 +755,23 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		if prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0 {
 			en.LFlags |= LinuxAccount
 		}
-		if old&^prot != 0 {
+	}, func(old, en Entry) {
+		if old.Prot&^prot != 0 {
 			mask := prot
 			if en.Flags&EntryNeedsCopy != 0 || en.LFlags&LinuxShared == 0 {
 				mask &^= ProtWrite
 			}
-			if old&ProtWrite != 0 && prot&ProtWrite != 0 {
+			if old.Prot&ProtWrite != 0 && prot&ProtWrite != 0 {
 				mask |= ProtWrite
 			}
 			vs.pmapProtect(en.Start, en.End, mask|ProtRead&prot)
 		}
 	})
 	if errno != "" {
-		return fail(errno)
+		if why == "" {
+			why = "a hole in the range; the mappings before it were changed (do_mprotect_pkey)"
+		}
+		return failWhy(errno, why)
 	}
 	return ok(0)
 }
@@ -703,7 +787,9 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 	if nb < vs.StartBrk {
 		return ok(vs.Brk)
 	}
-	if vs.Lim.Data != Infinity && nb-vs.StartBrk > vs.Lim.Data {
+	// check_data_rlimit: the heap (to the new break, even when shrinking)
+	// plus the data segment must fit RLIMIT_DATA.
+	if vs.Lim.Data != Infinity && nb-vs.StartBrk+vs.DataSeg > vs.Lim.Data {
 		return ok(vs.Brk)
 	}
 	newEnd, _ := e.roundPage(nb)
@@ -727,7 +813,7 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 	if !vs.Map.IsFree(oldEnd, newEnd) {
 		return ok(vs.Brk)
 	}
-	if vs.Map.Size+newEnd-oldEnd > vs.Lim.VMem {
+	if vs.Map.Size+newEnd-oldEnd > vs.Lim.VMem || !vs.dataAllowed(newEnd-oldEnd) {
 		return ok(vs.Brk)
 	}
 	// do_brk_flags expands the VMA ending at the old break only if it lies
@@ -768,9 +854,6 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 	if behav == 100 && !e.cfg.Privileged {
 		return fail("EPERM")
 	}
-	if behav == 12 { // MADV_MERGEABLE needs KSM
-		return fail("EINVAL")
-	}
 	if size == 0 {
 		return ok(0)
 	}
@@ -787,6 +870,8 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 		flagSet = LinuxDontCopy
 	case 11:
 		flagClear = LinuxDontCopy
+	case 12:
+		flagSet = LinuxMergeable
 	case 13:
 		flagClear = LinuxMergeable
 	case 14:
@@ -821,9 +906,13 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				return fail("EINVAL")
 			}
 			segEnd := min(en.End, end)
+			if behav == 12 && en.LFlags&(LinuxShared|LinuxMayShare|LinuxIO) != 0 {
+				cur = segEnd // ksm_madvise: KSM cannot handle this VMA, a silent no-op
+				continue
+			}
 			vs.linuxModify(cur, segEnd, nil, func(x *Entry) {
 				x.LFlags = x.LFlags&^flagClear | flagSet
-			})
+			}, nil)
 			cur = segEnd
 		}
 	} else {
@@ -875,28 +964,45 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 	return ok(0)
 }
 
-// linuxZap discards the pages of [s, t) in en as zap_page_range does:
-// the page-table entries go; private anonymous copies are freed (reads
-// then see zero, or the file again for a private file mapping); shared
-// pages stay in their object.
+// linuxZap discards the pages of [s, t) in en as zap_page_range does: the
+// page-table entries go, and with them, for private mappings, the process's
+// anonymous copies — a later read sees zeroes (anonymous) or the file again
+// (private file mapping), even where another process still shares the old
+// copy-on-write page. Shared mappings lose nothing. In the engine's terms the
+// entry gets its own object, whose pages in the range are dropped and, where
+// an anonymous page below would show through, replaced by a page of what a
+// fresh fault would read.
 func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 	e := vs.eng
 	vs.Pmap.Remove(e.atop(s), e.atop(t))
 	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 {
 		return
 	}
-	o := e.objects[en.Object]
-	if o.Type != ObjAnon {
-		return
+	if en.Flags&EntryNeedsCopy != 0 || e.objects[en.Object].Ref > 1 || e.objects[en.Object].Type != ObjAnon {
+		// The page tables were the process's only claim on those copies:
+		// give the entry a private object to hold what it sees now.
+		vs.shadowEntry(&en)
+		en.Flags &^= EntryNeedsCopy
+		vs.Map.put(en)
 	}
-	first := e.atop(s - en.Start + en.Offset)
-	last := first + e.atop(t-s)
-	if o.Ref == 1 && len(o.Shadows) == 0 {
-		for _, idx := range o.PageIndexes() {
-			if idx >= first && idx < last {
-				e.freePage(o, idx, o.Pages[idx])
-			}
+	first := e.objects[en.Object]
+	lo := e.atop(s - en.Start + en.Offset)
+	for idx := lo; idx < lo+e.atop(t-s); idx++ {
+		if f, ok := first.Pages[idx]; ok {
+			e.freePage(first, idx, f)
 		}
+		if first.Backing == 0 {
+			continue
+		}
+		holder, _, _, found := e.findPage(e.objects[first.Backing], idx+e.atop(first.BackingOffset))
+		if !found || holder.Type != ObjAnon {
+			continue // a fault reads the file (or zeroes) anyway
+		}
+		value := uint64(0)
+		if f := e.entryFile(en); f != nil {
+			value = e.filePageValue(f, idx)
+		}
+		first.Pages[idx] = e.phys.Alloc(uint64(first.ID), idx, value)
 	}
 }
 
@@ -941,11 +1047,12 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 		if en.LFlags&LinuxIO != 0 {
 			return
 		}
-		if en.LFlags&LinuxLocked == 0 {
-			vs.LockedVM += en.Size()
-		}
 		en.LFlags = en.LFlags&^(LinuxLocked|LinuxLockOnFault) | lf
 		en.Wired, en.Flags = 1, en.Flags|EntryUserWired
+	}, func(old, en Entry) {
+		if old.LFlags&LinuxLocked == 0 && en.LFlags&LinuxLocked != 0 {
+			vs.LockedVM += en.Size()
+		}
 	})
 	bad := false
 	vs.Map.Range(start, end, func(en Entry) bool {
@@ -986,11 +1093,12 @@ func (lx linux) munlock(e *Engine, p *Process, addr, length uint64) (Result, boo
 func (vs *Vmspace) linuxUnlock(start, end uint64) {
 	e := vs.eng
 	vs.linuxModify(start, end, nil, func(en *Entry) {
-		if en.LFlags&LinuxLocked != 0 {
-			vs.LockedVM -= en.Size()
-		}
 		en.LFlags &^= LinuxLocked | LinuxLockOnFault
 		en.Wired, en.Flags = 0, en.Flags&^EntryUserWired
+	}, func(old, en Entry) {
+		if old.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= en.Size()
+		}
 	})
 	vs.Pmap.SetWired(e.atop(start), e.atop(end), false)
 }
@@ -1019,10 +1127,9 @@ func (lx linux) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
 				lf |= LinuxLockOnFault
 			}
 			vs.linuxModify(en.Start, en.End, nil, func(x *Entry) {
-				vs.LockedVM += x.Size()
 				x.LFlags |= lf
 				x.Wired, x.Flags = 1, x.Flags|EntryUserWired
-			})
+			}, func(_, x Entry) { vs.LockedVM += x.Size() })
 			if how&4 == 0 {
 				vs.linuxPopulate(en.Start, en.End, true)
 				vs.Pmap.SetWired(e.atop(en.Start), e.atop(en.End), true)
@@ -1121,7 +1228,7 @@ func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
 	if bad {
 		return fail("EBADF")
 	}
-	vs.linuxModify(addr, end, nil, func(en *Entry) { en.Name = name })
+	vs.linuxModify(addr, end, nil, func(en *Entry) { en.Name = name }, nil)
 	return ok(0)
 }
 

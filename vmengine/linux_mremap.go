@@ -10,43 +10,64 @@ const (
 	mremapDontUnmap = 4
 )
 
-// mremap mirrors the mremap system call: argument checks, then shrink in
-// place, grow in place when the VMA ends the old range and the space after
-// it is free, or move (MAYMOVE, FIXED, DONTUNMAP).
+// mremap mirrors the mremap system call as Linux 6.17+ orders it:
+// check_mremap_params (flags, alignment, the new range), the source VMA
+// (vma_lookup: EFAULT), check_prep_vma when the call maps anything new
+// (old_len 0 of a private mapping, a range past the VMA's end, growth
+// limits) — all before anything changes — then mremap_to (FIXED,
+// DONTUNMAP) or mremap_at (shrink in place, grow in place, or MAYMOVE).
 func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAddr uint64) (Result, bool) {
 	vs := p.VS
 	if flags&^uint64(mremapMayMove|mremapFixed|mremapDontUnmap) != 0 {
-		return fail("EINVAL")
-	}
-	if flags&(mremapFixed|mremapDontUnmap) != 0 && flags&mremapMayMove == 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown mremap flags (check_mremap_params)")
 	}
 	if addr&e.pageMask != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the old address is not page aligned (check_mremap_params)")
 	}
-	oldLen, _ = e.roundPage(oldLen)
-	nl, okr := e.roundPage(newLen)
-	if !okr || nl == 0 {
-		return fail("EINVAL")
+	oldLen = (oldLen + e.pageMask) &^ e.pageMask
+	newLen = (newLen + e.pageMask) &^ e.pageMask
+	if newLen == 0 {
+		return failWhy("EINVAL", "the new length is zero (check_mremap_params)")
 	}
-	newLen = nl
-	if flags&(mremapFixed|mremapDontUnmap) != 0 {
-		if flags&mremapFixed != 0 && newAddr&e.pageMask != 0 {
-			return fail("EINVAL")
+	impliesNew := flags&(mremapFixed|mremapDontUnmap) != 0
+	if impliesNew {
+		if flags&mremapFixed == 0 {
+			newAddr = 0
+		}
+		if newLen > vs.Map.Max || newAddr > vs.Map.Max-newLen {
+			return failWhy("EINVAL", "the new range passes TASK_SIZE (check_mremap_params)")
+		}
+		if newAddr&e.pageMask != 0 {
+			return failWhy("EINVAL", "the new address is not page aligned (check_mremap_params)")
+		}
+		if flags&mremapMayMove == 0 {
+			return failWhy("EINVAL", "MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE (check_mremap_params)")
 		}
 		if flags&mremapDontUnmap != 0 && oldLen != newLen {
-			return fail("EINVAL")
+			return failWhy("EINVAL", "MREMAP_DONTUNMAP cannot resize (check_mremap_params)")
+		}
+		if flags&mremapFixed != 0 && addr < newAddr+newLen && newAddr < addr+oldLen {
+			return failWhy("EINVAL", "the old and new ranges overlap (check_mremap_params)")
+		}
+		if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries+2 >= e.cfg.MaxMapEntries-3 {
+			return failWhy("ENOMEM", "too close to vm.max_map_count (check_mremap_params)")
 		}
 	}
 	vma, found := vs.Map.Lookup(addr)
 	if !found {
-		return fail("EFAULT")
+		return failWhy("EFAULT", "no mapping at the old address (vma_lookup)")
 	}
-	if flags&mremapFixed != 0 {
+	if flags&mremapFixed != 0 && oldLen == newLen && oldLen > vma.End-addr {
+		// vrm_move_only: a move without resizing may take several VMAs.
+		return vs.remapMove(addr, oldLen, newAddr, flags)
+	}
+	if newLen > oldLen || impliesNew {
+		if errno, why := vs.remapValid(vma, addr, oldLen, newLen, flags); errno != "" {
+			return failWhy(errno, why)
+		}
+	}
+	if impliesNew {
 		return vs.mremapTo(addr, oldLen, newLen, newAddr, flags)
-	}
-	if flags&mremapDontUnmap != 0 {
-		return vs.mremapTo(addr, oldLen, newLen, 0, flags)
 	}
 	if oldLen >= newLen && oldLen != 0 {
 		if oldLen > newLen {
@@ -54,9 +75,6 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 			vs.deleteRange(addr+newLen, addr+oldLen)
 		}
 		return ok(addr)
-	}
-	if errno := vs.remapValid(vma, addr, oldLen, newLen); errno != "" {
-		return fail(errno)
 	}
 	// Grow in place when the old range ends the VMA and the space after it
 	// is free (vma_expandable).
@@ -73,58 +91,90 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 		}
 	}
 	if flags&mremapMayMove == 0 {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the mapping cannot grow in place and MREMAP_MAYMOVE was not given (mremap_at)")
 	}
+	dst, errno := vs.remapTarget(vma, addr, newLen)
+	if errno != "" {
+		return failWhy(errno, "no room for the moved mapping (get_unmapped_area)")
+	}
+	return vs.moveVMA(addr, oldLen, newLen, dst, flags)
+}
+
+// remapMove moves every VMA of [addr, addr+length) to newAddr, keeping
+// the gaps between them (Linux 6.17+ remap_move): each piece is checked
+// first (check_prep_vma), then the destination is unmapped and the pieces
+// moved one by one.
+func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool) {
+	pieces := vs.Map.entriesIn(addr, addr+length)
+	for _, en := range pieces {
+		s, t := max(en.Start, addr), min(en.End, addr+length)
+		if errno, why := vs.remapValid(en, s, t-s, t-s, flags); errno != "" {
+			return failWhy(errno, why)
+		}
+	}
+	vs.linuxUnlockRange(newAddr, newAddr+length)
+	vs.deleteRange(newAddr, newAddr+length)
+	for _, en := range pieces {
+		s, t := max(en.Start, addr), min(en.End, addr+length)
+		if r, _ := vs.moveVMA(s, t-s, t-s, newAddr+(s-addr), flags); r.Failed() {
+			return r, true
+		}
+	}
+	return ok(newAddr)
+}
+
+// remapTarget chooses where a moving mremap puts the mapping.
+func (vs *Vmspace) remapTarget(vma Entry, addr, newLen uint64) (uint64, Errno) {
+	e := vs.eng
 	mflags := uint64(lxMapPrivate)
 	if vma.LFlags&LinuxMayShare != 0 {
 		mflags = lxMapShared
 	}
 	pgoff := (vma.Offset + addr - vma.Start) >> e.pageShift
-	dst, errno := vs.linuxUnmappedArea(0, newLen, mflags, e.entryFile(vma) != nil, pgoff)
-	if errno != "" {
-		return fail(errno)
-	}
-	return vs.moveVMA(addr, oldLen, newLen, dst, flags)
+	return vs.linuxUnmappedArea(0, newLen, mflags, e.entryFile(vma) != nil, pgoff)
 }
 
-// remapValid mirrors vma_to_resize / remap_is_valid.
-func (vs *Vmspace) remapValid(vma Entry, addr, oldLen, newLen uint64) Errno {
-	if oldLen == 0 && vma.LFlags&LinuxMayShare == 0 {
-		return "EINVAL"
+// remapValid mirrors check_prep_vma for a remap that maps something new.
+func (vs *Vmspace) remapValid(vma Entry, addr, oldLen, newLen, flags uint64) (Errno, string) {
+	if oldLen == 0 && vma.LFlags&(LinuxShared|LinuxMayShare) == 0 {
+		return "EINVAL", "old_len 0 duplicates only shared mappings (check_prep_vma)"
+	}
+	if flags&mremapDontUnmap != 0 && vma.LFlags&(LinuxDontExpand|LinuxIO) != 0 {
+		return "EINVAL", "MREMAP_DONTUNMAP of a VM_DONTEXPAND or VM_PFNMAP mapping (check_prep_vma)"
 	}
 	if oldLen > vma.End-addr {
-		return "EFAULT"
+		return "EFAULT", "the old range crosses the end of its mapping (check_prep_vma)"
+	}
+	if newLen == oldLen {
+		return "", ""
 	}
 	if newLen > oldLen {
+		pgoff := (vma.Offset + addr - vma.Start) >> vs.eng.pageShift
+		if pgoff+newLen>>vs.eng.pageShift < pgoff {
+			return "EINVAL", "the grown mapping's offset overflows (check_prep_vma)"
+		}
 		if vma.LFlags&(LinuxDontExpand|LinuxIO) != 0 {
-			return "EFAULT"
+			return "EFAULT", "VM_DONTEXPAND or VM_PFNMAP mappings cannot grow (check_prep_vma)"
 		}
 		delta := newLen - oldLen
 		if vma.LFlags&LinuxLocked != 0 && !vs.eng.cfg.Privileged && vs.LockedVM+delta > vs.Lim.MemLock {
-			return "EAGAIN"
+			return "EAGAIN", "a locked mapping would pass RLIMIT_MEMLOCK (check_prep_vma)"
 		}
 		if vs.Map.Size+delta > vs.Lim.VMem {
-			return "ENOMEM"
+			return "ENOMEM", "RLIMIT_AS would be exceeded (may_expand_vm)"
+		}
+		if lxIsData(vma.LFlags, vma.Prot) && !vs.dataAllowed(delta) {
+			return "ENOMEM", "RLIMIT_DATA would be exceeded (may_expand_vm)"
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // mremapTo mirrors mremap_to: MREMAP_FIXED unmaps the destination and the
-// shrunk tail of the source first, then validates (a late EFAULT leaves them
-// unmapped), then moves. DONTUNMAP without FIXED picks a new address.
+// shrunk tail of the source, then moves; DONTUNMAP without FIXED picks a
+// new address.
 func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result, bool) {
-	e := vs.eng
 	if flags&mremapFixed != 0 {
-		if newLen > vs.Map.Max || newAddr > vs.Map.Max-newLen {
-			return fail("EINVAL")
-		}
-		if addr < newAddr+newLen && newAddr < addr+oldLen {
-			return fail("EINVAL")
-		}
-		if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries+3 > e.cfg.MaxMapEntries {
-			return fail("ENOMEM")
-		}
 		vs.linuxUnlockRange(newAddr, newAddr+newLen)
 		vs.deleteRange(newAddr, newAddr+newLen)
 		if oldLen > newLen {
@@ -132,26 +182,11 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 			vs.deleteRange(addr+newLen, addr+oldLen)
 			oldLen = newLen
 		}
-	}
-	vma, found := vs.Map.Lookup(addr)
-	if !found {
-		return fail("EFAULT")
-	}
-	if errno := vs.remapValid(vma, addr, oldLen, newLen); errno != "" {
-		return fail(errno)
-	}
-	if flags&mremapDontUnmap != 0 && (vma.LFlags&(LinuxDontExpand|LinuxIO) != 0) {
-		return fail("EINVAL")
-	}
-	if flags&mremapFixed == 0 {
-		mflags := uint64(lxMapPrivate)
-		if vma.LFlags&LinuxMayShare != 0 {
-			mflags = lxMapShared
-		}
-		pgoff := (vma.Offset + addr - vma.Start) >> e.pageShift
-		dst, errno := vs.linuxUnmappedArea(0, newLen, mflags, e.entryFile(vma) != nil, pgoff)
+	} else {
+		vma, _ := vs.Map.Lookup(addr)
+		dst, errno := vs.remapTarget(vma, addr, newLen)
 		if errno != "" {
-			return fail(errno)
+			return failWhy(errno, "no room for the moved mapping (get_unmapped_area)")
 		}
 		newAddr = dst
 	}
@@ -160,30 +195,39 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 
 // moveVMA moves [addr, addr+oldLen) (inside one VMA) to newAddr with
 // newLen bytes: the new VMA keeps the object and pgoff, the page-table
-// entries move with it, and the source is unmapped (DONTUNMAP: kept, empty).
-// oldLen 0 duplicates a shared mapping. Mirrors move_vma and copy_vma.
+// entries move with it, and the source is unmapped. With MREMAP_DONTUNMAP
+// the source VMA stays whole (same file, offset and pgoff) but loses
+// VM_LOCKED, and its moved private pages are gone from it. oldLen 0
+// duplicates a shared mapping. Mirrors move_vma, copy_vma and
+// dontunmap_complete.
 func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (Result, bool) {
 	e := vs.eng
 	m := &vs.Map
 	vma, _ := m.Lookup(addr)
+	dontUnmap := flags&mremapDontUnmap != 0 && oldLen > 0
 	src := vma
-	if oldLen > 0 {
+	if oldLen > 0 && !dontUnmap {
 		src = vs.clipStart(vma, addr)
 		src = vs.clipEnd(src, addr+oldLen)
 	}
-	n := src
+	n := vma
 	n.Start, n.End = newAddr, newAddr+newLen
-	if oldLen == 0 {
+	if vma.Object != 0 || vma.LFlags&LinuxMayShare != 0 || e.entryFile(vma) != nil || vma.Name != "" {
 		n.Offset = vma.Offset + addr - vma.Start
+	} else {
+		n.Offset = vma.Offset + addr - vma.Start // anon pgoff travels with the pages
 	}
 	if !m.IsFree(n.Start, n.End) {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "the destination is not free")
 	}
-	e.reference(n.Object)
-	if n.LFlags&LinuxLocked != 0 && oldLen == 0 {
-		vs.LockedVM += newLen
-	} else if n.LFlags&LinuxLocked != 0 && newLen > oldLen {
-		vs.LockedVM += newLen - oldLen
+	if dontUnmap && vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon {
+		// The private pages move to the copy; the source keeps none.
+		n.Object = vs.splitPages(vma, addr, addr+oldLen)
+	} else {
+		e.reference(n.Object)
+	}
+	if n.LFlags&LinuxLocked != 0 {
+		vs.LockedVM += newLen // move_vma accounts the new VMA; the unmap below the old
 	}
 	// Move the page-table entries.
 	if oldLen > 0 {
@@ -203,29 +247,56 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	if moved, ok := m.Lookup(newAddr + newLen - 1); ok {
 		vs.mergeWithNext(moved)
 	}
-	if oldLen > 0 {
-		if flags&mremapDontUnmap != 0 {
-			// The source stays mapped but empty: a fresh anon_vma, unlocked.
-			m.unlink(src)
-			e.deallocate(src.Object)
-			if src.LFlags&LinuxLocked != 0 {
-				vs.LockedVM -= src.Size()
-			}
-			src.Object = 0
-			src.Offset = src.Start
+	switch {
+	case dontUnmap:
+		if src, ok := m.Lookup(addr); ok && src.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= src.Size()
 			src.LFlags &^= LinuxLocked | LinuxLockOnFault
 			src.Wired, src.Flags = 0, src.Flags&^EntryUserWired
-			vs.linuxInsert(src)
-		} else {
-			if src.LFlags&LinuxLocked != 0 {
-				vs.LockedVM -= src.Size()
-			}
-			m.unlink(src)
-			e.deallocate(src.Object)
+			m.put(src)
+			vs.Pmap.SetWired(e.atop(src.Start), e.atop(src.End), false)
+			src = vs.mergeWithPrev(src)
+			vs.mergeWithNext(src)
 		}
+	case oldLen > 0:
+		if src.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= src.Size()
+		}
+		m.unlink(src)
+		e.deallocate(src.Object)
 	}
 	if n.LFlags&LinuxLocked != 0 && newLen > oldLen {
 		vs.linuxPopulate(newAddr+oldLen, newAddr+newLen, n.LFlags&LinuxLockOnFault == 0)
 	}
 	return ok(newAddr)
 }
+
+// splitPages moves the pages of [s, t) of private anonymous entry en out of
+// its object into a new one over the same index space and backing (so the
+// pages below still show through where en had none), leaves zero pages in
+// their place where a backing page would otherwise show through, and
+// returns the new object (one reference, for the caller's entry).
+func (vs *Vmspace) splitPages(en Entry, s, t uint64) ObjID {
+	e := vs.eng
+	o := e.objects[en.Object]
+	n := e.allocAnon(o.Size)
+	if o.Backing != 0 {
+		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
+		b := e.objects[o.Backing]
+		b.Shadows = append(b.Shadows, n.ID)
+		b.Ref++
+	}
+	lo := e.atop(s - en.Start + en.Offset)
+	hi := lo + e.atop(t-s)
+	for _, idx := range o.PageIndexes() {
+		if idx >= lo && idx < hi {
+			f := o.Pages[idx]
+			delete(o.Pages, idx)
+			n.Pages[idx] = f
+			e.phys.SetOwner(f, uint64(n.ID), idx)
+		}
+	}
+	vs.linuxZap(en, s, t)
+	return n.ID
+}
+

@@ -24,7 +24,10 @@ const (
 // Size equals the sum of non-guard entry sizes and NEntries the entry count;
 // no two neighbours that the merge rule would merge are left apart.
 type Map struct {
-	entries   *btree.BTreeG[Entry]
+	tree      *btree.BTreeG[mapKey] // entry start → slab slot, in address order
+	slab      []Entry               // the entries; a free slot has End == 0
+	freeSlots []int32
+	hint      int32 // slot of the entry last found or stored (FreeBSD's splay root), -1: none
 	free      freeSet
 	Min, Max  uint64
 	Size      uint64 // bytes in non-guard entries (map->size)
@@ -34,53 +37,91 @@ type Map struct {
 	anonLoc   uint64 // anonymous-memory clustering cursor (map->anon_loc)
 	linux     bool   // Linux VMA merge rules instead of FreeBSD's
 	seedEra   bool   // the 2006 kernel: entries were merged only in some paths
+	// unmerged: entries were linked without merging (a fork child, an exec
+	// image), so neighbours the merge rule would join may stand apart until
+	// an operation touches them.
+	unmerged bool
 }
 
-func lessEntry(a, b Entry) bool { return a.Start < b.Start }
+// mapKey is what the B-tree orders: an entry's start and the slab slot
+// that holds the entry. Small keys keep the tree's nodes compact; the slab
+// lets an entry be changed without touching the tree.
+type mapKey struct {
+	start uint64
+	slot  int32
+}
+
+func lessKey(a, b mapKey) bool { return a.start < b.start }
 
 func newMap(min, max uint64, linux bool) Map {
 	m := Map{
-		entries: btree.NewG[Entry](32, lessEntry),
-		free:    newFreeSet(),
-		Min:     min, Max: max,
+		tree: btree.NewG[mapKey](32, lessKey),
+		free: newFreeSet(),
+		hint: -1,
+		Min:  min, Max: max,
 		linux: linux,
 	}
 	m.free.add(min, max)
 	return m
 }
 
-// clone returns a copy of m that shares nothing mutable with it.
+// clone returns a copy of m that shares nothing mutable with it: the tree
+// is shared copy-on-write, the slab copied.
 func (m *Map) clone() Map {
 	c := *m
-	c.entries = m.entries.Clone()
+	c.tree = m.tree.Clone()
+	c.slab = append([]Entry(nil), m.slab...)
+	c.freeSlots = append([]int32(nil), m.freeSlots...)
 	c.free = m.free.clone()
 	return c
+}
+
+// slotOf returns the slot of the entry starting exactly at start.
+func (m *Map) slotOf(start uint64) (int32, bool) {
+	if h := m.hint; h >= 0 && m.slab[h].Start == start && m.slab[h].End != 0 {
+		return h, true
+	}
+	k, ok := m.tree.Get(mapKey{start: start})
+	return k.slot, ok
+}
+
+// floorSlot returns the slot of the entry with the greatest Start <= addr.
+func (m *Map) floorSlot(addr uint64) (int32, bool) {
+	if h := m.hint; h >= 0 {
+		if e := &m.slab[h]; e.End != 0 && e.Start <= addr && addr < e.End {
+			return h, true
+		}
+	}
+	slot, found := int32(-1), false
+	m.tree.DescendLessOrEqual(mapKey{start: addr}, func(k mapKey) bool {
+		slot, found = k.slot, true
+		return false
+	})
+	if found {
+		m.hint = slot
+	}
+	return slot, found
 }
 
 // Lookup returns the entry containing addr. Mirrors vm_map_lookup_entry
 // when it returns TRUE.
 func (m *Map) Lookup(addr uint64) (Entry, bool) {
-	var out Entry
-	found := false
-	m.entries.DescendLessOrEqual(Entry{Start: addr}, func(e Entry) bool {
-		if addr < e.End {
-			out, found = e, true
-		}
-		return false
-	})
-	return out, found
+	slot, ok := m.floorSlot(addr)
+	if !ok || addr >= m.slab[slot].End {
+		return Entry{}, false
+	}
+	m.hint = slot
+	return m.slab[slot], true
 }
 
 // floor returns the entry with the greatest Start <= addr (the entry that
 // contains addr, or the one before the hole addr is in).
 func (m *Map) floor(addr uint64) (Entry, bool) {
-	var out Entry
-	found := false
-	m.entries.DescendLessOrEqual(Entry{Start: addr}, func(e Entry) bool {
-		out, found = e, true
-		return false
-	})
-	return out, found
+	slot, ok := m.floorSlot(addr)
+	if !ok {
+		return Entry{}, false
+	}
+	return m.slab[slot], true
 }
 
 // prev returns the entry just below the one starting at start.
@@ -93,20 +134,28 @@ func (m *Map) prev(start uint64) (Entry, bool) {
 
 // next returns the first entry with Start >= addr.
 func (m *Map) next(addr uint64) (Entry, bool) {
-	var out Entry
-	found := false
-	m.entries.AscendGreaterOrEqual(Entry{Start: addr}, func(e Entry) bool {
-		out, found = e, true
+	slot, found := int32(-1), false
+	m.tree.AscendGreaterOrEqual(mapKey{start: addr}, func(k mapKey) bool {
+		slot, found = k.slot, true
 		return false
 	})
-	return out, found
+	if !found {
+		return Entry{}, false
+	}
+	return m.slab[slot], true
 }
 
 // Entries returns every entry in address order.
 func (m *Map) Entries() []Entry {
 	out := make([]Entry, 0, m.NEntries)
-	m.entries.Ascend(func(e Entry) bool { out = append(out, e); return true })
+	m.Ascend(func(e Entry) bool { out = append(out, e); return true })
 	return out
+}
+
+// Ascend calls fn for every entry in address order until it returns false.
+// fn must not modify the map.
+func (m *Map) Ascend(fn func(Entry) bool) {
+	m.tree.Ascend(func(k mapKey) bool { return fn(m.slab[k.slot]) })
 }
 
 // Range calls fn for each entry that intersects [start, end), in order,
@@ -117,7 +166,9 @@ func (m *Map) Range(start, end uint64, fn func(Entry) bool) {
 			return
 		}
 	}
-	m.entries.AscendRange(Entry{Start: start}, Entry{Start: end}, fn)
+	m.tree.AscendRange(mapKey{start: start}, mapKey{start: end}, func(k mapKey) bool {
+		return fn(m.slab[k.slot])
+	})
 }
 
 // entriesIn returns the entries intersecting [start, end) in order.
@@ -127,14 +178,51 @@ func (m *Map) entriesIn(start, end uint64) []Entry {
 	return out
 }
 
-// put stores e, replacing the entry with the same Start.
-func (m *Map) put(e Entry) { m.entries.ReplaceOrInsert(e) }
+// put stores e, replacing the entry with the same Start or adding it.
+func (m *Map) put(e Entry) {
+	if slot, ok := m.slotOf(e.Start); ok {
+		m.slab[slot] = e
+		m.hint = slot
+		return
+	}
+	m.insertNew(e)
+}
+
+// insertNew adds e under a start no entry has. Pre: no entry starts at
+// e.Start.
+func (m *Map) insertNew(e Entry) {
+	var slot int32
+	if n := len(m.freeSlots); n > 0 {
+		slot = m.freeSlots[n-1]
+		m.freeSlots = m.freeSlots[:n-1]
+		m.slab[slot] = e
+	} else {
+		slot = int32(len(m.slab))
+		m.slab = append(m.slab, e)
+	}
+	m.tree.ReplaceOrInsert(mapKey{start: e.Start, slot: slot})
+	m.hint = slot
+}
+
+// remove takes the entry starting at start out of the tree and slab.
+func (m *Map) remove(start uint64) {
+	slot, ok := m.slotOf(start)
+	if !ok {
+		return
+	}
+	m.tree.Delete(mapKey{start: start})
+	m.slab[slot] = Entry{}
+	m.freeSlots = append(m.freeSlots, slot)
+	if m.hint == slot {
+		m.hint = -1
+	}
+}
 
 // link inserts a new entry into free space. Mirrors vm_map_entry_link.
 // Pre: [e.Start, e.End) is free.
 func (m *Map) link(e Entry) {
 	m.free.remove(e.Start, e.End)
-	m.entries.ReplaceOrInsert(e)
+	m.insertNew(e)
 	m.NEntries++
 	if !e.IsGuard() {
 		m.Size += e.Size()
@@ -145,7 +233,7 @@ func (m *Map) link(e Entry) {
 // unlink removes the entry starting at e.Start and frees its range; the
 // caller drops its object reference. Mirrors vm_map_entry_unlink.
 func (m *Map) unlink(e Entry) {
-	m.entries.Delete(e)
+	m.remove(e.Start)
 	m.free.add(e.Start, e.End)
 	m.NEntries--
 	if !e.IsGuard() {
@@ -177,15 +265,12 @@ func (m *Map) resize(e Entry, newEnd uint64) Entry {
 	return e
 }
 
-// moveStart moves the start of guard entry e up to newStart, freeing the
-// range below. Used when a stack grows up into its gap.
-func (m *Map) moveStart(e Entry, newStart uint64) Entry {
-	m.entries.Delete(e)
-	m.free.add(e.Start, newStart)
-	e.Start = newStart
-	m.entries.ReplaceOrInsert(e)
+// rekey moves entry e (keyed by oldStart) to its new e.Start; the caller
+// keeps the free set right.
+func (m *Map) rekey(oldStart uint64, e Entry) {
+	m.remove(oldStart)
+	m.put(e)
 	m.Timestamp++
-	return e
 }
 
 // Free returns the unmapped ranges in address order.

@@ -61,6 +61,8 @@ func (e *Engine) Rows(p *Process) []MapsRow {
 				r.Dev = f.Dev
 			}
 			r.Inode = f.Inode
+		} else if vs.Map.linux && strings.HasPrefix(en.Name, "/") {
+			r.Path, r.Offset = en.Name, en.Offset // private /dev/zero keeps its file
 		} else if vs.Map.linux && en.Name != "" && !strings.HasPrefix(en.Name, "[") {
 			r.Path = "[anon:" + en.Name + "]"
 		} else {
@@ -301,6 +303,7 @@ func (e *Engine) CompareMaps(p *Process, want []scenario.MapsLine) []string {
 func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 	vs := p.VS
 	linux := vs.Map.linux
+	vs.Map.unmerged = true // the rows are the kernel's own entries
 	for _, m := range rows {
 		if m.Path == "[vsyscall]" {
 			continue
@@ -368,6 +371,14 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 	if linux && !hasHeap(rows) {
 		if b := imageBreak(rows); b != 0 {
 			vs.StartBrk, vs.Brk = b, b
+		}
+	}
+	if linux && len(rows) > 0 {
+		// The executable's writable file rows are its data segment.
+		for _, m := range rows {
+			if m.Path == rows[0].Path && len(m.Perms) == 4 && m.Perms[1] == 'w' {
+				vs.DataSeg += m.End - m.Start
+			}
 		}
 	}
 	return nil

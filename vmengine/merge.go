@@ -66,7 +66,7 @@ func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 	} else if prev.Object != 0 {
 		vs.eng.deallocate(prev.Object)
 	}
-	m.entries.Delete(next)
+	m.remove(next.Start)
 	m.put(merged)
 	m.NEntries--
 	m.Timestamp++
@@ -86,25 +86,34 @@ func (vs *Vmspace) mergeWithPrev(en Entry) Entry {
 // returns the surviving entry.
 func (vs *Vmspace) mergeWithNext(en Entry) Entry {
 	if n, ok := vs.Map.next(en.End); ok && n.Start == en.End {
-		en, _ = vs.tryMerge(en, n)
+		if merged, did := vs.tryMerge(en, n); did {
+			return merged
+		}
 	}
 	return en
 }
 
-// mergeRange re-merges every entry in [start, end) with its predecessor and
-// then the first entry after the range with the last, as FreeBSD does at the
-// end of protect, inherit, madvise and wiring.
+// mergeList re-merges a run of entries after an operation changed them:
+// each with its predecessor (the entry before the run, then the previous
+// one of the run), then the last with the entry after the run, as FreeBSD
+// does at the end of protect, inherit, madvise and wiring. list holds the
+// entries' current values in address order.
+func (vs *Vmspace) mergeList(list []Entry) {
+	if len(list) == 0 {
+		return
+	}
+	cur := list[0]
+	if p, ok := vs.Map.prev(cur.Start); ok {
+		cur, _ = vs.tryMerge(p, cur)
+	}
+	for _, en := range list[1:] {
+		en, _ = vs.tryMerge(cur, en)
+		cur = en
+	}
+	vs.mergeWithNext(cur)
+}
+
+// mergeRange re-merges every entry in [start, end) with its neighbours.
 func (vs *Vmspace) mergeRange(start, end uint64) {
-	a := start
-	for {
-		en, ok := vs.Map.next(a)
-		if !ok || en.Start >= end {
-			break
-		}
-		en = vs.mergeWithPrev(en)
-		a = en.End
-	}
-	if en, ok := vs.Map.Lookup(end - 1); ok {
-		vs.mergeWithNext(en)
-	}
+	vs.mergeList(vs.Map.entriesIn(start, end))
 }

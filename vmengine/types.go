@@ -259,6 +259,8 @@ func (s Signal) Why() string {
 		return "the entry's protection does not allow this access, or it is a guard or stack gap (vm_map_lookup: KERN_PROTECTION_FAILURE)"
 	case SigBUSObjErr:
 		return "the page lies past the end of the file (vm_fault: KERN_OUT_OF_BOUNDS)"
+	case SigBUSAdrErr:
+		return "the page lies past the end of the file (filemap_fault: VM_FAULT_SIGBUS)"
 	case SigBUSOOMErr:
 		return "no memory for the page (KERN_RESOURCE_SHORTAGE)"
 	}
