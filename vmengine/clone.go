@@ -34,6 +34,12 @@ func (e *Engine) Clone() *Engine {
 		n.eng = &c
 		n.Map = vs.Map.clone()
 		n.Pmap = vs.Pmap.Clone(c.phys)
+		if vs.Guards != nil {
+			n.Guards = make(map[uint64]bool, len(vs.Guards))
+			for k, v := range vs.Guards {
+				n.Guards[k] = v
+			}
+		}
 		spaceMap[vs] = &n
 		c.spaces[&n] = struct{}{}
 	}

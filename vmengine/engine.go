@@ -20,6 +20,7 @@ type Config struct {
 	MaxUserWired  uint64 // vm_page_max_user_wired, in pages (0: no limit)
 	StackGuard    uint64 // security.bsd.stack_guard_page, in pages
 	GrowSize      uint64 // sgrowsiz, bytes
+	PKU           bool   // x86 protection keys (execute-only memory faults reads)
 }
 
 // DefaultConfig returns FreeBSD 14 amd64 defaults with 4 KiB pages.
@@ -314,6 +315,8 @@ type Vmspace struct {
 	DefLocked     bool   // mlockall(MCL_FUTURE): def_flags VM_LOCKED
 	DefOnFault    bool   // MCL_ONFAULT
 	PKeys         uint16 // allocated protection keys bitmap
+	ExecOnlyKey   uint8  // the execute-only protection key, 0: none yet
+	Guards        map[uint64]bool // Linux guard-region markers by page number
 }
 
 func (e *Engine) newVmspace(l Layout) *Vmspace {

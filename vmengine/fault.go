@@ -30,6 +30,9 @@ const (
 func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags) Signal {
 	e := vs.eng
 	m := &vs.Map
+	if vs.Guards[e.atop(addr)] {
+		return SigSEGVMapErr // a guard-region PTE marker
+	}
 	var en Entry
 	for tries := 0; ; tries++ {
 		var ok bool
@@ -46,6 +49,9 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			allowed |= ProtRead // x86: any access right implies read (Linux access_error)
 		}
 		if need.Subset(allowed) && en.Prot != ProtNone {
+			if en.PKey != 0 && en.PKey == vs.ExecOnlyKey && need != ProtExec {
+				return SigSEGVPkuErr // the execute-only key disables data access
+			}
 			break
 		}
 		if tries == 0 && en.Flags&EntryStackGapDn != 0 && en.Prot == ProtNone {

@@ -27,6 +27,12 @@ func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
 	cv.TAddr, cv.DAddr, cv.DSize, cv.SSize, cv.MaxSAddr = pv.TAddr, pv.DAddr, pv.DSize, pv.SSize, pv.MaxSAddr
 	cv.StartBrk, cv.Brk, cv.MmapBase, cv.PKeys = pv.StartBrk, pv.Brk, pv.MmapBase, pv.PKeys
 
+	for vpn := range pv.Guards {
+		if en, ok := pv.Map.Lookup(e.ptoa(vpn)); ok && en.LFlags&LinuxDontCopy == 0 {
+			cv.setGuard(vpn, true) // guard markers are copied at fork
+		}
+	}
+	cv.ExecOnlyKey = pv.ExecOnlyKey
 	for _, old := range pv.Map.Entries() {
 		inh := old.Inherit
 		if pv.Map.linux {

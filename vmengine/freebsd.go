@@ -692,6 +692,22 @@ func mincoreVec(e *Engine, vs *Vmspace, addr, length uint64, linux bool) ([]byte
 	}
 	n := e.atop(end - start)
 	vec := make([]byte, n)
+	if linux {
+		// Linux reports the page cache for file mappings: a page another
+		// process (or write(2)) brought in counts (mincore_page).
+		vs.Map.Range(start, end, func(en Entry) bool {
+			f := e.entryFile(en)
+			if f == nil {
+				return true
+			}
+			for a := max(en.Start, start); a < min(en.End, end); a += e.cfg.PageSize {
+				if e.pageCached(f, e.atop(a-en.Start+en.Offset)) {
+					vec[e.atop(a-start)] = 1
+				}
+			}
+			return true
+		})
+	}
 	vs.Pmap.Range(e.atop(start), e.atop(end), func(pte pmapPTE) bool {
 		b := byte(1)
 		if !linux {

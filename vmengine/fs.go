@@ -208,3 +208,17 @@ func (e *Engine) fileObject(f *File) ObjID {
 	f.obj = o.ID
 	return o.ID
 }
+
+// pageCached reports whether page idx of f is in the page cache: faulted
+// into its vnode object or written with write(2).
+func (e *Engine) pageCached(f *File, idx uint64) bool {
+	if f.obj != 0 {
+		if o := e.objects[f.obj]; o != nil {
+			if _, ok := o.Pages[idx]; ok {
+				return true
+			}
+		}
+	}
+	_, ok := f.data[idx]
+	return ok
+}

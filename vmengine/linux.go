@@ -21,6 +21,7 @@ var linuxConsts = map[string]uint64{
 	"MAP_DENYWRITE": 0x800, "MAP_EXECUTABLE": 0x1000, "MAP_LOCKED": 0x2000, "MAP_NORESERVE": 0x4000,
 	"MAP_POPULATE": 0x8000, "MAP_NONBLOCK": 0x10000, "MAP_STACK": 0x20000, "MAP_HUGETLB": 0x40000,
 	"MAP_SYNC": 0x80000, "MAP_FIXED_NOREPLACE": 0x100000, "MAP_FILE": 0, "MAP_FAILED": ^uint64(0),
+	"MAP_DROPPABLE": 0x08, "MAP_UNINITIALIZED": 0x4000000,
 	"MREMAP_MAYMOVE": 1, "MREMAP_FIXED": 2, "MREMAP_DONTUNMAP": 4,
 	"MS_ASYNC": 1, "MS_INVALIDATE": 2, "MS_SYNC": 4,
 	"MCL_CURRENT": 1, "MCL_FUTURE": 2, "MCL_ONFAULT": 4, "MLOCK_ONFAULT": 1,
@@ -46,6 +47,7 @@ const (
 	lxMapShared         = 0x1
 	lxMapPrivate        = 0x2
 	lxMapType           = 0xf
+	lxMapDroppable      = 0x08
 	lxMapFixed          = 0x10
 	lxMapAnon           = 0x20
 	lxMap32Bit          = 0x40
@@ -85,6 +87,7 @@ func (linux) Setup(e *Engine) {
 	e.SetLayout(LinuxLayout())
 	c := e.cfg
 	c.MaxMapEntries = 65530
+	c.PKU = true
 	_ = e.SetConfig(c)
 }
 
@@ -134,7 +137,10 @@ func (lx linux) Syscall(e *Engine, p *Process, call string, args []Arg) (Result,
 	case "mincore":
 		vec, errno := mincoreVec(e, p.VS, a(0), a(1), true)
 		if errno != "" {
-			return fail(errno)
+			return failWhy(errno, "an unaligned address, a hole, or a range past TASK_SIZE (do_mincore)")
+		}
+		if !userWritable(p.VS, args, 2, uint64(len(vec))) {
+			return failWhy("EFAULT", "the vector is not writable memory (copy_to_user)")
 		}
 		return Result{Child: len(vec)}, true
 	case "prctl":
@@ -232,6 +238,9 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		if d, open = lxFD(e, p, fd); !open {
 			return failWhy("EBADF", "the fd is not open (ksys_mmap_pgoff)")
 		}
+		if flags&lxMapHugeTLB != 0 {
+			return failWhy("EINVAL", "MAP_HUGETLB on a file that is not on hugetlbfs (ksys_mmap_pgoff)")
+		}
 	}
 	if length == 0 {
 		return failWhy("EINVAL", "zero length (do_mmap)")
@@ -322,11 +331,18 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 			shared = true
 			pgoff = 0
 		case lxMapPrivate:
+		case lxMapDroppable:
+			if flags&(lxMapLocked|lxMapHugeTLB|lxMapGrowsDown) != 0 {
+				return failWhy("EINVAL", "MAP_DROPPABLE with MAP_LOCKED, MAP_HUGETLB or MAP_GROWSDOWN (do_mmap)")
+			}
 		default:
 			return failWhy("EINVAL", "the mapping type must be MAP_SHARED or MAP_PRIVATE (do_mmap)")
 		}
 	}
 	lf := lxVMFlags(flags, shared, !anon, prot, maxProt)
+	if anon && flags&lxMapType == lxMapDroppable {
+		lf = lf&^LinuxAccount | LinuxDroppable | LinuxNoReserve | LinuxWipeOnFork | LinuxDontDump
+	}
 	if vs.DefLocked {
 		lf |= LinuxLocked
 		if vs.DefOnFault {
@@ -358,6 +374,9 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 	}
 	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
 		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: name}
+	if prot == ProtExec && e.cfg.PKU {
+		en.PKey = vs.execOnlyPKey() // do_mmap: execute_only_pkey
+	}
 	if anon && !shared && name == "" {
 		en.Offset = start // private anonymous pgoff = addr >> PAGE_SHIFT
 	}
@@ -749,8 +768,13 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 	}, func(en *Entry) {
 		old := en.Prot
 		en.Prot = prot
-		if pkey >= 0 {
+		switch {
+		case pkey >= 0:
 			en.PKey = uint8(pkey)
+		case prot == ProtExec && vs.eng.cfg.PKU:
+			en.PKey = vs.execOnlyPKey() // execute_only_pkey: x86 PKU makes it unreadable
+		case en.PKey == vs.ExecOnlyKey && vs.ExecOnlyKey != 0:
+			en.PKey = 0 // arch_override_mprotect_pkey: leaving PROT_EXEC drops the key
 		}
 		if prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0 {
 			en.LFlags |= LinuxAccount
@@ -851,8 +875,10 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 	if !okr || (length != 0 && size == 0) || addr+size < addr {
 		return fail("EINVAL")
 	}
-	if behav == 100 && !e.cfg.Privileged {
-		return fail("EPERM")
+	if behav == 100 {
+		// MADV_HWPOISON: this kernel answers EINVAL (memory-failure
+		// injection is not available to the call).
+		return failWhy("EINVAL", "MADV_HWPOISON is not supported here")
 	}
 	if size == 0 {
 		return ok(0)
@@ -903,7 +929,10 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				continue
 			}
 			if behav == 18 && (en.LFlags&LinuxShared != 0 || en.LFlags&LinuxMayShare != 0 || e.entryFile(en) != nil) {
-				return fail("EINVAL")
+				return failWhy("EINVAL", "MADV_WIPEONFORK only applies to private anonymous memory (madvise_vma_behavior)")
+			}
+			if behav == 19 && en.LFlags&LinuxDroppable != 0 {
+				return failWhy("EINVAL", "MADV_KEEPONFORK on droppable memory (madvise_vma_behavior)")
 			}
 			segEnd := min(en.End, end)
 			if behav == 12 && en.LFlags&(LinuxShared|LinuxMayShare|LinuxIO) != 0 {
@@ -920,6 +949,9 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 		for cur < end {
 			en, ok := vs.Map.Lookup(cur)
 			if !ok {
+				if behav == 22 || behav == 23 {
+					return failWhy("ENOMEM", "a hole in the range (madvise_populate)")
+				}
 				n, okN := vs.Map.next(cur)
 				unmapped = true
 				if !okN || n.Start >= end {
@@ -941,16 +973,47 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				}
 				vs.Pmap.ClearReferenced(e.atop(us), e.atop(ue), true)
 			case 9: // REMOVE
-				if en.LFlags&LinuxLocked != 0 {
-					return fail("EINVAL")
+				if en.LFlags&LinuxLocked != 0 || e.entryFile(en) == nil {
+					return failWhy("EINVAL", "MADV_REMOVE needs an unlocked file mapping (madvise_remove)")
 				}
 				if en.LFlags&LinuxShared == 0 {
-					return fail("EACCES")
+					return failWhy("EACCES", "MADV_REMOVE needs a shared writable mapping (madvise_remove)")
 				}
 				vs.linuxZap(en, us, ue)
-			case 3, 22, 23: // WILLNEED, POPULATE_*
-				if behav != 3 {
-					vs.linuxPopulate(us, ue, true)
+			case 22, 23: // POPULATE_READ, POPULATE_WRITE
+				need := ProtRead
+				if behav == 23 {
+					need = ProtWrite
+				}
+				if en.Prot&need == 0 {
+					return failWhy("EINVAL", "the mapping lacks the permission the populate needs (madvise_populate)")
+				}
+				acc := AccessRead
+				if behav == 23 {
+					acc = AccessWrite
+				}
+				for a := us; a < ue; a += e.cfg.PageSize {
+					if vs.hardwareAccess(a, acc, 0) {
+						continue
+					}
+					if sig := vs.fault(a, acc, 0, faultNoStore); sig != SigNone {
+						if sig.Name() == "SIGBUS" {
+							return failWhy("EFAULT", "a page past the end of the file (madvise_populate)")
+						}
+						return failWhy("EINVAL", "the fault failed (madvise_populate)")
+					}
+				}
+			case 102: // GUARD_INSTALL
+				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {
+					return failWhy("EINVAL", "guard regions need an unlocked normal mapping (madvise_guard_install)")
+				}
+				vs.linuxZap(en, us, ue)
+				for a := us; a < ue; a += e.cfg.PageSize {
+					vs.setGuard(e.atop(a), true)
+				}
+			case 103: // GUARD_REMOVE
+				for a := us; a < ue; a += e.cfg.PageSize {
+					vs.setGuard(e.atop(a), false)
 				}
 			case 21, 20: // PAGEOUT, COLD
 				vs.Pmap.ClearReferenced(e.atop(us), e.atop(ue), false)
@@ -1253,4 +1316,31 @@ func (lx linux) pkeyFree(p *Process, key uint64) (Result, bool) {
 	}
 	vs.PKeys &^= 1 << key
 	return ok(0)
+}
+
+// execOnlyPKey returns the address space's execute-only protection key,
+// allocating it on first use (x86 execute_only_pkey: access disabled).
+func (vs *Vmspace) execOnlyPKey() uint8 {
+	if vs.ExecOnlyKey == 0 {
+		for k := uint8(1); k < 16; k++ {
+			if vs.PKeys&(1<<k) == 0 {
+				vs.PKeys |= 1 << k
+				vs.ExecOnlyKey = k
+				break
+			}
+		}
+	}
+	return vs.ExecOnlyKey
+}
+
+// setGuard installs or removes a guard marker on page vpn (MADV_GUARD_*).
+func (vs *Vmspace) setGuard(vpn uint64, on bool) {
+	if on {
+		if vs.Guards == nil {
+			vs.Guards = map[uint64]bool{}
+		}
+		vs.Guards[vpn] = true
+	} else {
+		delete(vs.Guards, vpn)
+	}
 }

@@ -299,4 +299,3 @@ func (vs *Vmspace) splitPages(en Entry, s, t uint64) ObjID {
 	vs.linuxZap(en, s, t)
 	return n.ID
 }
-

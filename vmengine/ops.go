@@ -251,6 +251,13 @@ func (vs *Vmspace) deleteRange(start, end uint64) Kern {
 	if start >= end {
 		return KernSuccess
 	}
+	if len(vs.Guards) > 0 {
+		for vpn := range vs.Guards {
+			if vpn >= vs.eng.atop(start) && vpn < vs.eng.atop(end) {
+				delete(vs.Guards, vpn)
+			}
+		}
+	}
 	for _, en := range vs.clipRange(start, end) {
 		if en.Wired != 0 {
 			vs.Pmap.SetWired(vs.eng.atop(en.Start), vs.eng.atop(en.End), false)
@@ -441,6 +448,13 @@ func (vs *Vmspace) inherit(start, end uint64, inh Inherit) Kern {
 	if start >= end {
 		return KernSuccess
 	}
+	if len(vs.Guards) > 0 {
+		for vpn := range vs.Guards {
+			if vpn >= vs.eng.atop(start) && vpn < vs.eng.atop(end) {
+				delete(vs.Guards, vpn)
+			}
+		}
+	}
 	for _, en := range vs.clipRange(start, end) {
 		if !en.IsGuard() || inh != InheritZero {
 			en.Inherit = inh
@@ -592,7 +606,9 @@ func (vs *Vmspace) wire(start, end uint64, flags WireFlags) Kern {
 		m.put(en)
 		if first {
 			for a := en.Start; a < en.End; a += e.cfg.PageSize {
-				vs.fault(a, Access(en.Prot&^ProtExec|ProtRead), 0, faultWire|faultNoStore)
+				// vm_fault_wire asks for VM_PROT_NONE; the wired entry's full
+				// protection is then used (so writable COW pages are copied).
+				vs.fault(a, 0, 0, faultWire|faultNoStore)
 			}
 			// The faults may have replaced the entry's object.
 			en, _ = m.Lookup(en.Start)

@@ -730,6 +730,11 @@ func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64) bool {
 	if !ok || pte.Prot == 0 || !Prot(acc).Subset(Prot(pte.Prot)|ProtRead) {
 		return false
 	}
+	if vs.ExecOnlyKey != 0 && acc != AccessExec {
+		if en, found := vs.Map.Lookup(va); found && en.PKey == vs.ExecOnlyKey {
+			return false // PKRU denies data access: take the fault path
+		}
+	}
 	pte.Referenced = true
 	if acc == AccessWrite {
 		pte.Modified = true

@@ -207,6 +207,7 @@ const (
 	LinuxMergeable                           // VM_MERGEABLE
 	LinuxSoftDirty                           // VM_SOFTDIRTY (ignored by merging)
 	LinuxStackNoMerge                        // MAP_STACK on 6.7+ (VM_NOHUGEPAGE via stack)
+	LinuxDroppable                           // VM_DROPPABLE (MAP_DROPPABLE, 6.11+)
 )
 
 // Signal is the outcome of a memory access.
@@ -220,12 +221,13 @@ const (
 	SigBUSObjErr
 	SigBUSAdrErr
 	SigBUSOOMErr
+	SigSEGVPkuErr
 )
 
 // Name returns the signal name ("SIGSEGV", "SIGBUS", "").
 func (s Signal) Name() string {
 	switch s {
-	case SigSEGVMapErr, SigSEGVAccErr:
+	case SigSEGVMapErr, SigSEGVAccErr, SigSEGVPkuErr:
 		return "SIGSEGV"
 	case SigBUSObjErr, SigBUSAdrErr, SigBUSOOMErr:
 		return "SIGBUS"
@@ -240,6 +242,8 @@ func (s Signal) Code() string {
 		return "SEGV_MAPERR"
 	case SigSEGVAccErr:
 		return "SEGV_ACCERR"
+	case SigSEGVPkuErr:
+		return "SEGV_PKUERR"
 	case SigBUSObjErr:
 		return "BUS_OBJERR"
 	case SigBUSAdrErr:
@@ -263,6 +267,8 @@ func (s Signal) Why() string {
 		return "the page lies past the end of the file (filemap_fault: VM_FAULT_SIGBUS)"
 	case SigBUSOOMErr:
 		return "no memory for the page (KERN_RESOURCE_SHORTAGE)"
+	case SigSEGVPkuErr:
+		return "the page's protection key forbids data access: execute-only memory (x86 PKU)"
 	}
 	return ""
 }
