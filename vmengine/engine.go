@@ -311,11 +311,11 @@ type Vmspace struct {
 	StartBrk, Brk uint64
 	DataSeg       uint64 // end_data - start_data: the executable's data segment
 	MmapBase      uint64
-	LockedVM      uint64 // bytes (locked_vm)
-	DefLocked     bool   // mlockall(MCL_FUTURE): def_flags VM_LOCKED
-	DefOnFault    bool   // MCL_ONFAULT
-	PKeys         uint16 // allocated protection keys bitmap
-	ExecOnlyKey   uint8  // the execute-only protection key, 0: none yet
+	LockedVM      uint64          // bytes (locked_vm)
+	DefLocked     bool            // mlockall(MCL_FUTURE): def_flags VM_LOCKED
+	DefOnFault    bool            // MCL_ONFAULT
+	PKeys         uint16          // allocated protection keys bitmap
+	ExecOnlyKey   uint8           // the execute-only protection key, 0: none yet
 	Guards        map[uint64]bool // Linux guard-region markers by page number
 }
 
