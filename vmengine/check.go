@@ -73,6 +73,9 @@ func (e *Engine) Check() error {
 	for _, o := range e.objects {
 		owned += len(o.Pages)
 	}
+	if e.zero != 0 {
+		owned++ // the zero page belongs to no object
+	}
 	if owned != e.phys.Len() {
 		return fmt.Errorf("%d frames allocated but %d owned by objects", e.phys.Len(), owned)
 	}
@@ -163,6 +166,29 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 	if fi != len(frees) {
 		return fmt.Errorf("free set has %d extra intervals", len(frees)-fi)
 	}
+	// The threading must list the tree's keys in order.
+	var treeSlots []int32
+	m.tree.Ascend(func(k mapKey) bool {
+		if m.slab[k.slot].Start != k.start {
+			err = fmt.Errorf("tree key %#x names slot %d holding %v", k.start, k.slot, m.slab[k.slot])
+		}
+		treeSlots = append(treeSlots, k.slot)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	i, prevSlot := 0, int32(-1)
+	for sl := m.first; sl >= 0; sl = m.links[sl].next {
+		if i >= len(treeSlots) || treeSlots[i] != sl || m.links[sl].prev != prevSlot {
+			return fmt.Errorf("entry threading disagrees with the tree at position %d", i)
+		}
+		prevSlot = sl
+		i++
+	}
+	if i != len(treeSlots) {
+		return fmt.Errorf("entry threading lists %d entries, the tree %d", i, len(treeSlots))
+	}
 	if bad := m.free.checkAug(); bad != "" {
 		return fmt.Errorf("free set: %s broken", bad)
 	}
@@ -192,6 +218,18 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 		if (p.Wired) != (en.Wired != 0) && p.Wired {
 			err = fmt.Errorf("PTE for %#x wired in unwired entry %v", va, en)
 			return false
+		}
+		if p.Frame == e.zero && e.zero != 0 {
+			// The zero page stands for a page no object holds yet.
+			if en.Object != 0 {
+				if _, _, _, found := e.findPage(e.objects[en.Object], e.atop(va-en.Start+en.Offset)); found {
+					err = fmt.Errorf("PTE for %#x maps the zero page over a real page", va)
+				}
+			}
+			if p.Prot&pmap.ProtWrite != 0 {
+				err = fmt.Errorf("PTE for %#x maps the zero page writable", va)
+			}
+			return err == nil
 		}
 		if en.Object == 0 {
 			err = fmt.Errorf("PTE for %#x in entry %v without object", va, en)

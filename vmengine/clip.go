@@ -37,7 +37,7 @@ func (vs *Vmspace) clipStart(en Entry, a uint64) Entry {
 	head, tail := vs.splitAt(en, a)
 	m := &vs.Map
 	m.put(head)
-	m.insertNew(tail)
+	m.insertAfter(m.hint, tail)
 	return tail
 }
 
@@ -52,7 +52,7 @@ func (vs *Vmspace) clipEnd(en Entry, a uint64) Entry {
 	head, tail := vs.splitAt(en, a)
 	m := &vs.Map
 	m.put(head)
-	m.insertNew(tail)
+	m.insertAfter(m.hint, tail)
 	return head
 }
 

@@ -47,6 +47,7 @@ type Engine struct {
 
 	// Layout of new address spaces (set by the personality).
 	layout Layout
+	zero   pmap.FrameID // the shared zero page (Linux), 0 until used
 }
 
 // Layout describes a fresh address space (sysent values).

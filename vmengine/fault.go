@@ -89,6 +89,12 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			prot &^= ProtWrite
 		}
 	}
+	if en.Object == 0 && m.linux && ft&ProtWrite == 0 && en.LFlags&LinuxMayShare == 0 {
+		// do_anonymous_page: a read of untouched private memory maps the
+		// shared zero page and creates no anon_vma.
+		vs.pmapEnter(e.atop(addr), e.zeroPage(), prot&^ProtWrite, en.Wired != 0, true, false)
+		return SigNone
+	}
 	if en.Object == 0 {
 		size := e.atop(en.Size())
 		if m.linux {
@@ -211,4 +217,13 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 		vs.LockedVM += grow
 	}
 	return true
+}
+
+// zeroPage returns the frame of the shared zero page (Linux's
+// ZERO_PAGE), allocating it on first use. It belongs to no object.
+func (e *Engine) zeroPage() pmap.FrameID {
+	if e.zero == 0 {
+		e.zero = e.phys.Alloc(0, 0, 0)
+	}
+	return e.zero
 }

@@ -590,21 +590,32 @@ func (vs *Vmspace) linuxInsert(en Entry) Entry {
 
 // linuxPopulate faults every page of [s, t) in (mm_populate), writing
 // when the VMA is private and writable (to break COW as populate does).
-func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) {
+// It reports whether every page could be faulted: a hole, a PROT_NONE VMA
+// or a page past the end of a file fails (callers that ignore errors, as
+// do_mmap's populate does, drop the result).
+func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) bool {
 	if !all {
-		return
+		return true
 	}
+	okAll := true
 	for a := s; a < t; a += vs.eng.cfg.PageSize {
 		en, ok := vs.Map.Lookup(a)
 		if !ok || en.Prot == ProtNone {
+			okAll = false
+			continue
+		}
+		if en.LFlags&LinuxIO != 0 {
 			continue
 		}
 		acc := AccessRead
 		if en.Prot&ProtWrite != 0 && en.LFlags&LinuxShared == 0 {
 			acc = AccessWrite
 		}
-		vs.fault(a, acc, 0, faultNoStore)
+		if vs.fault(a, acc, 0, faultNoStore) != SigNone {
+			okAll = false
+		}
 	}
+	return okAll
 }
 
 // munmap mirrors __vm_munmap: unaligned or out-of-range → EINVAL; no VMA
@@ -823,6 +834,13 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 		return ok(nb)
 	}
 	if nb <= vs.Brk {
+		// Shrinking needs a VMA in the released range, else the break
+		// stays (sys_brk: vma_find from the new break).
+		if n, found := vs.Map.next(newEnd); !found || n.Start >= oldEnd {
+			if en, in := vs.Map.Lookup(newEnd); !in || en.Start >= oldEnd {
+				return ok(vs.Brk)
+			}
+		}
 		vs.deleteRange(newEnd, oldEnd)
 		vs.Brk = nb
 		return ok(nb)
@@ -1071,20 +1089,22 @@ func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 
 // mlock mirrors do_mlock: the range is rounded; RLIMIT_MEMLOCK 0 without
 // privilege is EPERM; over the limit (already-locked pages not counted
-// twice) ENOMEM; holes ENOMEM; PROT_NONE VMAs are marked locked but the
-// call returns ENOMEM.
+// twice) ENOMEM; VM_LOCKED is applied VMA by VMA up to a hole (ENOMEM,
+// the VMAs before it stay locked); then, unless MLOCK_ONFAULT, the pages
+// are faulted in and a failure there (PROT_NONE, past the end of a file)
+// is ENOMEM with the VMAs left locked.
 func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result, bool) {
 	vs := p.VS
 	if flags&^uint64(1) != 0 {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "unknown mlock2 flags (sys_mlock2)")
 	}
 	if !e.cfg.Privileged && vs.Lim.MemLock == 0 {
-		return fail("EPERM")
+		return failWhy("EPERM", "RLIMIT_MEMLOCK is 0 and there is no CAP_IPC_LOCK (can_do_mlock)")
 	}
 	start := e.truncPage(addr)
 	end, okr := e.roundPage(addr + length)
 	if !okr || addr+length < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the range wraps around the address space (do_mlock)")
 	}
 	if start == end {
 		return ok(0)
@@ -1097,16 +1117,13 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 		return true
 	})
 	if !e.cfg.Privileged && vs.LockedVM+(end-start)-already > vs.Lim.MemLock {
-		return fail("ENOMEM")
-	}
-	if !vs.fullyMapped(start, end) {
-		return fail("ENOMEM")
+		return failWhy("ENOMEM", "RLIMIT_MEMLOCK would be exceeded (do_mlock)")
 	}
 	lf := LinuxLocked
 	if flags&1 != 0 {
 		lf |= LinuxLockOnFault
 	}
-	vs.linuxModify(start, end, nil, func(en *Entry) {
+	errno := vs.linuxModify(start, end, nil, func(en *Entry) {
 		if en.LFlags&LinuxIO != 0 {
 			return
 		}
@@ -1117,45 +1134,40 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 			vs.LockedVM += en.Size()
 		}
 	})
-	bad := false
-	vs.Map.Range(start, end, func(en Entry) bool {
-		if en.Prot == ProtNone {
-			bad = true
-		}
-		return true
-	})
-	if flags&1 == 0 {
-		vs.linuxPopulate(start, end, true)
-		vs.Pmap.SetWired(e.atop(start), e.atop(end), true)
+	if errno != "" {
+		return failWhy("ENOMEM", "a hole in the range; the mappings before it are locked (apply_vma_lock_flags)")
 	}
-	if bad {
-		return fail("ENOMEM")
+	if flags&1 == 0 {
+		failed := !vs.linuxPopulate(start, end, true)
+		vs.Pmap.SetWired(e.atop(start), e.atop(end), true)
+		if failed {
+			return failWhy("ENOMEM", "faulting the pages in failed: PROT_NONE or past the end of the file (__mm_populate)")
+		}
 	}
 	return ok(0)
 }
 
-// munlock mirrors do_munlock via apply_vma_lock_flags: holes fail with
-// ENOMEM; unlocked memory is fine.
+// munlock mirrors do_munlock via apply_vma_lock_flags: VMAs up to a hole
+// are unlocked, then a hole fails with ENOMEM; unlocked memory is fine.
 func (lx linux) munlock(e *Engine, p *Process, addr, length uint64) (Result, bool) {
 	vs := p.VS
 	start := e.truncPage(addr)
 	end, okr := e.roundPage(addr + length)
 	if !okr || addr+length < addr {
-		return fail("EINVAL")
+		return failWhy("EINVAL", "the range wraps around the address space (do_munlock)")
 	}
 	if start == end {
 		return ok(0)
 	}
-	if !vs.fullyMapped(start, end) {
-		return fail("ENOMEM")
+	if vs.linuxUnlock(start, end) != "" {
+		return failWhy("ENOMEM", "a hole in the range; the mappings before it are unlocked (apply_vma_lock_flags)")
 	}
-	vs.linuxUnlock(start, end)
 	return ok(0)
 }
 
-func (vs *Vmspace) linuxUnlock(start, end uint64) {
+func (vs *Vmspace) linuxUnlock(start, end uint64) Errno {
 	e := vs.eng
-	vs.linuxModify(start, end, nil, func(en *Entry) {
+	errno := vs.linuxModify(start, end, nil, func(en *Entry) {
 		en.LFlags &^= LinuxLocked | LinuxLockOnFault
 		en.Wired, en.Flags = 0, en.Flags&^EntryUserWired
 	}, func(old, en Entry) {
@@ -1164,6 +1176,7 @@ func (vs *Vmspace) linuxUnlock(start, end uint64) {
 		}
 	})
 	vs.Pmap.SetWired(e.atop(start), e.atop(end), false)
+	return errno
 }
 
 // mlockall mirrors sys_mlockall.

@@ -212,10 +212,11 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	}
 	n := vma
 	n.Start, n.End = newAddr, newAddr+newLen
-	if vma.Object != 0 || vma.LFlags&LinuxMayShare != 0 || e.entryFile(vma) != nil || vma.Name != "" {
-		n.Offset = vma.Offset + addr - vma.Start
-	} else {
-		n.Offset = vma.Offset + addr - vma.Start // anon pgoff travels with the pages
+	n.Offset = vma.Offset + addr - vma.Start
+	if vma.Object == 0 && vma.LFlags&LinuxMayShare == 0 && e.entryFile(vma) == nil && vma.Name == "" {
+		// copy_vma: anonymous memory never written (no anon_vma yet) takes
+		// the pgoff of its new address, so it can merge there.
+		n.Offset = newAddr
 	}
 	if !m.IsFree(n.Start, n.End) {
 		return failWhy("ENOMEM", "the destination is not free")
@@ -242,6 +243,15 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 			vs.Pmap.Enter(pt)
 		}
 	}
+	if oldLen > 0 && !dontUnmap {
+		// The source goes first (its pages stay with the object the copy
+		// references): the same end state as copy_vma merging the copy
+		// with its source and the unmap of the old range that follows.
+		if src.LFlags&LinuxLocked != 0 {
+			vs.LockedVM -= src.Size()
+		}
+		m.unlink(src)
+	}
 	m.link(n)
 	vs.mergeWithPrev(n)
 	if moved, ok := m.Lookup(newAddr + newLen - 1); ok {
@@ -259,10 +269,6 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 			vs.mergeWithNext(src)
 		}
 	case oldLen > 0:
-		if src.LFlags&LinuxLocked != 0 {
-			vs.LockedVM -= src.Size()
-		}
-		m.unlink(src)
 		e.deallocate(src.Object)
 	}
 	if n.LFlags&LinuxLocked != 0 && newLen > oldLen {

@@ -26,6 +26,8 @@ const (
 type Map struct {
 	tree      *btree.BTreeG[mapKey] // entry start → slab slot, in address order
 	slab      []Entry               // the entries; a free slot has End == 0
+	links     []slotLink            // address-order neighbours of each slot (FreeBSD's threading)
+	first     int32                 // slot of the lowest entry, -1: none
 	freeSlots []int32
 	hint      int32 // slot of the entry last found or stored (FreeBSD's splay root), -1: none
 	free      freeSet
@@ -53,11 +55,16 @@ type mapKey struct {
 
 func lessKey(a, b mapKey) bool { return a.start < b.start }
 
+// slotLink threads the slab in address order, so that an entry's
+// neighbours are found without searching the tree (vm_map_entry_pred/succ).
+type slotLink struct{ prev, next int32 }
+
 func newMap(min, max uint64, linux bool) Map {
 	m := Map{
 		tree: btree.NewG[mapKey](32, lessKey),
-		free: newFreeSet(),
-		hint: -1,
+		free:  newFreeSet(),
+		hint:  -1,
+		first: -1,
 		Min:  min, Max: max,
 		linux: linux,
 	}
@@ -71,6 +78,7 @@ func (m *Map) clone() Map {
 	c := *m
 	c.tree = m.tree.Clone()
 	c.slab = append([]Entry(nil), m.slab...)
+	c.links = append([]slotLink(nil), m.links...)
 	c.freeSlots = append([]int32(nil), m.freeSlots...)
 	c.free = m.free.clone()
 	return c
@@ -126,20 +134,34 @@ func (m *Map) floor(addr uint64) (Entry, bool) {
 
 // prev returns the entry just below the one starting at start.
 func (m *Map) prev(start uint64) (Entry, bool) {
+	if slot, ok := m.slotOf(start); ok {
+		if p := m.links[slot].prev; p >= 0 {
+			return m.slab[p], true
+		}
+		return Entry{}, false
+	}
 	if start == 0 {
 		return Entry{}, false
 	}
 	return m.floor(start - 1)
 }
 
+// nextSlot returns the slot of the first entry with Start >= addr.
+func (m *Map) nextSlot(addr uint64) (int32, bool) {
+	slot, ok := m.floorSlot(addr)
+	switch {
+	case !ok:
+		slot = m.first
+	case m.slab[slot].Start < addr:
+		slot = m.links[slot].next
+	}
+	return slot, slot >= 0
+}
+
 // next returns the first entry with Start >= addr.
 func (m *Map) next(addr uint64) (Entry, bool) {
-	slot, found := int32(-1), false
-	m.tree.AscendGreaterOrEqual(mapKey{start: addr}, func(k mapKey) bool {
-		slot, found = k.slot, true
-		return false
-	})
-	if !found {
+	slot, ok := m.nextSlot(addr)
+	if !ok {
 		return Entry{}, false
 	}
 	return m.slab[slot], true
@@ -155,20 +177,28 @@ func (m *Map) Entries() []Entry {
 // Ascend calls fn for every entry in address order until it returns false.
 // fn must not modify the map.
 func (m *Map) Ascend(fn func(Entry) bool) {
-	m.tree.Ascend(func(k mapKey) bool { return fn(m.slab[k.slot]) })
+	for s := m.first; s >= 0; s = m.links[s].next {
+		if !fn(m.slab[s]) {
+			return
+		}
+	}
 }
 
 // Range calls fn for each entry that intersects [start, end), in order,
 // until fn returns false. fn must not modify the map.
 func (m *Map) Range(start, end uint64, fn func(Entry) bool) {
-	if e, ok := m.floor(start); ok && e.End > start && e.Start < start {
-		if !fn(e) {
+	s, ok := m.floorSlot(start)
+	switch {
+	case !ok:
+		s = m.first
+	case m.slab[s].End <= start:
+		s = m.links[s].next
+	}
+	for ; s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
+		if !fn(m.slab[s]) {
 			return
 		}
 	}
-	m.tree.AscendRange(mapKey{start: start}, mapKey{start: end}, func(k mapKey) bool {
-		return fn(m.slab[k.slot])
-	})
 }
 
 // entriesIn returns the entries intersecting [start, end) in order.
@@ -191,6 +221,16 @@ func (m *Map) put(e Entry) {
 // insertNew adds e under a start no entry has. Pre: no entry starts at
 // e.Start.
 func (m *Map) insertNew(e Entry) {
+	prev, ok := m.floorSlot(e.Start)
+	if !ok {
+		prev = -1
+	}
+	m.insertAfter(prev, e)
+}
+
+// insertAfter adds e right after the entry in slot prev (-1: first).
+// Pre: no entry starts at e.Start and e belongs right after prev.
+func (m *Map) insertAfter(prev int32, e Entry) {
 	var slot int32
 	if n := len(m.freeSlots); n > 0 {
 		slot = m.freeSlots[n-1]
@@ -199,7 +239,19 @@ func (m *Map) insertNew(e Entry) {
 	} else {
 		slot = int32(len(m.slab))
 		m.slab = append(m.slab, e)
+		m.links = append(m.links, slotLink{})
 	}
+	next := m.first
+	if prev >= 0 {
+		next = m.links[prev].next
+		m.links[prev].next = slot
+	} else {
+		m.first = slot
+	}
+	if next >= 0 {
+		m.links[next].prev = slot
+	}
+	m.links[slot] = slotLink{prev: prev, next: next}
 	m.tree.ReplaceOrInsert(mapKey{start: e.Start, slot: slot})
 	m.hint = slot
 }
@@ -211,6 +263,15 @@ func (m *Map) remove(start uint64) {
 		return
 	}
 	m.tree.Delete(mapKey{start: start})
+	l := m.links[slot]
+	if l.prev >= 0 {
+		m.links[l.prev].next = l.next
+	} else {
+		m.first = l.next
+	}
+	if l.next >= 0 {
+		m.links[l.next].prev = l.prev
+	}
 	m.slab[slot] = Entry{}
 	m.freeSlots = append(m.freeSlots, slot)
 	if m.hint == slot {
@@ -265,11 +326,14 @@ func (m *Map) resize(e Entry, newEnd uint64) Entry {
 	return e
 }
 
-// rekey moves entry e (keyed by oldStart) to its new e.Start; the caller
-// keeps the free set right.
+// rekey moves entry e (keyed by oldStart) to its new e.Start, which keeps
+// its place in address order; the caller keeps the free set right.
 func (m *Map) rekey(oldStart uint64, e Entry) {
-	m.remove(oldStart)
-	m.put(e)
+	slot, _ := m.slotOf(oldStart)
+	m.tree.Delete(mapKey{start: oldStart})
+	m.slab[slot] = e
+	m.tree.ReplaceOrInsert(mapKey{start: e.Start, slot: slot})
+	m.hint = slot
 	m.Timestamp++
 }
 
