@@ -61,11 +61,11 @@ type slotLink struct{ prev, next int32 }
 
 func newMap(min, max uint64, linux bool) Map {
 	m := Map{
-		tree: btree.NewG[mapKey](32, lessKey),
+		tree:  btree.NewG[mapKey](32, lessKey),
 		free:  newFreeSet(),
 		hint:  -1,
 		first: -1,
-		Min:  min, Max: max,
+		Min:   min, Max: max,
 		linux: linux,
 	}
 	m.free.add(min, max)
