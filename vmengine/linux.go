@@ -488,18 +488,20 @@ func (vs *Vmspace) linuxUnmappedArea(addr, size, flags uint64, file bool, pgoff 
 		}
 		return 0, "ENOMEM"
 	}
-	if file && size >= pmd {
-		// thp_get_unmapped_area: search for len+PMD, then align so the
-		// file offset and the address agree modulo 2 MiB.
+	off := pgoff << e.pageShift
+	offAlign := (off + pmd - 1) &^ (pmd - 1)
+	if file && off+size > offAlign && off+size-offAlign >= pmd {
+		// thp_get_unmapped_area: only when the file range holds a whole
+		// aligned 2 MiB chunk, search for len+PMD and align so the file
+		// offset and the address agree modulo 2 MiB.
 		if a, okA := vs.linuxFindArea(size+pmd, e.cfg.PageSize); okA {
-			off := (pgoff << e.pageShift)
 			offSub := (off - a) & (pmd - 1)
 			if l.TopDown && offSub == 0 {
 				return a + pmd, ""
 			}
 			return a + offSub, ""
 		}
-	} else if !file && addr == 0 && size%pmd == 0 {
+	} else if !file && flags&lxMapType != lxMapShared && addr == 0 && size%pmd == 0 {
 		// Anonymous mappings that are a multiple of the PMD size are
 		// THP-aligned (Linux 6.7+).
 		if a, okA := vs.linuxFindArea(size, pmd); okA {
@@ -787,8 +789,13 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		case en.PKey == vs.ExecOnlyKey && vs.ExecOnlyKey != 0:
 			en.PKey = 0 // arch_override_mprotect_pkey: leaving PROT_EXEC drops the key
 		}
-		if prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0 {
+		switch {
+		case prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0:
 			en.LFlags |= LinuxAccount
+		case prot&ProtWrite == 0 && en.LFlags&LinuxAccount != 0 && en.Object == 0 && e.entryFile(*en) == nil && en.Name == "":
+			// mprotect_fixup: anonymous memory without an anon_vma gives
+			// its commit charge back when it stops being writable.
+			en.LFlags &^= LinuxAccount
 		}
 	}, func(old, en Entry) {
 		if old.Prot&^prot != 0 {

@@ -335,14 +335,13 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 		flags &^= protectClipFirst
 	}
 	// Check pass: nothing changes unless every entry allows it.
-	rv := KernSuccess
-	m.Range(start, end, func(en Entry) bool {
+	list := m.entriesIn(start, end)
+	for _, en := range list {
 		if en.IsGuard() {
-			return true
+			continue
 		}
 		if en.Flags&EntryIsSubMap != 0 {
-			rv = KernInvalidArgument
-			return false
+			return KernInvalidArgument
 		}
 		p, mx := en.Prot, en.MaxProt
 		if flags&SetProt != 0 {
@@ -352,31 +351,34 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 			mx = newMax
 		}
 		if !p.Subset(en.MaxProt) || !mx.Subset(en.MaxProt) {
-			rv = KernProtectionFailure
-			return false
+			return KernProtectionFailure
 		}
-		return true
-	})
-	if rv != KernSuccess {
-		return rv
 	}
-	entries := vs.clipRange(start, end)
+	if len(list) == 0 {
+		return KernSuccess
+	}
+	if list[0].Start < start {
+		list[0] = vs.clipStart(list[0], start)
+	}
+	if last := len(list) - 1; list[last].End > end {
+		list[last] = vs.clipEnd(list[last], end)
+	}
 	// Charge pass: entries gaining write get a swap reservation.
-	for i, en := range entries {
+	for i, en := range list {
 		if flags&SetProt == 0 || newProt&ProtWrite == 0 || en.IsGuard() || vs.entryCharged(&en) {
 			continue
 		}
 		if en.Object == 0 || en.Flags&EntryNeedsCopy != 0 {
 			en.Charged = true
 			m.put(en)
-			entries[i] = en
+			list[i] = en
 			continue
 		}
 		if o := e.objects[en.Object]; o.Type == ObjAnon {
 			o.Charged = true
 		}
 	}
-	for _, en := range entries {
+	for i, en := range list {
 		if en.IsGuard() {
 			continue
 		}
@@ -389,8 +391,10 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 			en.Prot = newProt
 		}
 		m.put(en)
+		list[i] = en
 		if en.Wired != 0 && en.Flags&EntryUserWired != 0 && en.Prot&ProtWrite != 0 && old&ProtWrite == 0 {
 			vs.faultCopyEntry(en)
+			list[i], _ = m.Lookup(en.Start)
 		}
 		if old&^en.Prot != 0 {
 			mask := en.Prot
@@ -401,7 +405,7 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 		}
 	}
 	m.Timestamp++
-	vs.mergeRange(start, end)
+	vs.mergeList(list)
 	return KernSuccess
 }
 
