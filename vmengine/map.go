@@ -84,10 +84,46 @@ func (m *Map) clone() Map {
 	return c
 }
 
+// nearWalk is how many threading steps a search takes from the hint before
+// it falls back to the tree: operations mostly touch the entries next to
+// the one touched last.
+const nearWalk = 4
+
+// nearFloor looks for the floor of addr within a few entries of the hint.
+func (m *Map) nearFloor(addr uint64) (int32, bool) {
+	h := m.hint
+	if h < 0 || m.slab[h].End == 0 {
+		return -1, false
+	}
+	if m.slab[h].Start <= addr {
+		for i := 0; i < nearWalk; i++ {
+			n := m.links[h].next
+			if n < 0 || m.slab[n].Start > addr {
+				return h, true
+			}
+			h = n
+		}
+		return -1, false
+	}
+	for i := 0; i < nearWalk; i++ {
+		h = m.links[h].prev
+		if h < 0 {
+			return -1, true // addr is below the first entry
+		}
+		if m.slab[h].Start <= addr {
+			return h, true
+		}
+	}
+	return -1, false
+}
+
 // slotOf returns the slot of the entry starting exactly at start.
 func (m *Map) slotOf(start uint64) (int32, bool) {
 	if h := m.hint; h >= 0 && m.slab[h].Start == start && m.slab[h].End != 0 {
 		return h, true
+	}
+	if f, ok := m.nearFloor(start); ok {
+		return f, f >= 0 && m.slab[f].Start == start
 	}
 	k, ok := m.tree.Get(mapKey{start: start})
 	return k.slot, ok
@@ -95,10 +131,12 @@ func (m *Map) slotOf(start uint64) (int32, bool) {
 
 // floorSlot returns the slot of the entry with the greatest Start <= addr.
 func (m *Map) floorSlot(addr uint64) (int32, bool) {
-	if h := m.hint; h >= 0 {
-		if e := &m.slab[h]; e.End != 0 && e.Start <= addr && addr < e.End {
-			return h, true
+	if f, ok := m.nearFloor(addr); ok {
+		if f < 0 {
+			return -1, false
 		}
+		m.hint = f
+		return f, true
 	}
 	slot, found := int32(-1), false
 	m.tree.DescendLessOrEqual(mapKey{start: addr}, func(k mapKey) bool {
@@ -275,7 +313,10 @@ func (m *Map) remove(start uint64) {
 	m.slab[slot] = Entry{}
 	m.freeSlots = append(m.freeSlots, slot)
 	if m.hint == slot {
-		m.hint = -1
+		m.hint = l.prev
+		if m.hint < 0 {
+			m.hint = l.next
+		}
 	}
 }
 
