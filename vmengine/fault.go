@@ -95,6 +95,14 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		vs.pmapEnter(e.atop(addr), e.zeroPage(), prot&^ProtWrite, en.Wired != 0, true, false)
 		return SigNone
 	}
+	if en.Object == 0 && m.linux {
+		if id := vs.reusableAnon(en); id != 0 {
+			// __anon_vma_prepare: share a compatible neighbour's anon_vma.
+			e.reference(id)
+			en.Object = id
+			m.put(en)
+		}
+	}
 	if en.Object == 0 {
 		size := e.atop(en.Size())
 		if m.linux {
@@ -226,4 +234,36 @@ func (e *Engine) zeroPage() pmap.FrameID {
 		e.zero = e.phys.Alloc(0, 0, 0)
 	}
 	return e.zero
+}
+
+// reusableAnon returns the anonymous object of a neighbour that
+// find_mergeable_anon_vma would reuse for en (the next VMA first, then the
+// previous): adjacent, no file, the same flags but for the access bits,
+// contiguous pgoff, and not shared with a fork (a singular anon_vma chain).
+func (vs *Vmspace) reusableAnon(en Entry) ObjID {
+	e := vs.eng
+	compatible := func(a, b Entry) bool {
+		return a.End == b.Start && e.entryFile(a) == nil && e.entryFile(b) == nil && a.Name == b.Name &&
+			a.LFlags&^LinuxSoftDirty == b.LFlags&^LinuxSoftDirty && a.MaxProt == b.MaxProt &&
+			b.Offset == a.Offset+(b.Start-a.Start)
+	}
+	usable := func(n Entry) ObjID {
+		if n.Object == 0 {
+			return 0
+		}
+		o := e.objects[n.Object]
+		if o.Type != ObjAnon || o.Backing != 0 || len(o.Shadows) != 0 {
+			return 0
+		}
+		return n.Object
+	}
+	if n, ok := vs.Map.next(en.End); ok && compatible(en, n) {
+		if id := usable(n); id != 0 {
+			return id
+		}
+	}
+	if p, ok := vs.Map.prev(en.Start); ok && compatible(p, en) {
+		return usable(p)
+	}
+	return 0
 }

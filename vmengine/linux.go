@@ -993,6 +993,9 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				}
 				vs.linuxZap(en, us, ue)
 			case 8: // FREE
+				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {
+					return failWhy("EINVAL", "MADV_FREE refuses locked memory (madvise_dontneed_free_valid_vma)")
+				}
 				if en.LFlags&LinuxShared != 0 || en.LFlags&LinuxMayShare != 0 || e.entryFile(en) != nil {
 					return fail("EINVAL")
 				}
@@ -1041,6 +1044,9 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					vs.setGuard(e.atop(a), false)
 				}
 			case 21, 20: // PAGEOUT, COLD
+				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {
+					return failWhy("EINVAL", "MADV_COLD and MADV_PAGEOUT refuse locked memory (can_madv_lru_vma)")
+				}
 				vs.Pmap.ClearReferenced(e.atop(us), e.atop(ue), false)
 			}
 			cur = ue
