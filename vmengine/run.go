@@ -28,18 +28,21 @@ type Runner struct {
 	// history records which event last changed which range, so that a
 	// snapshot difference can name its cause.
 	history []change
+	files   []string // file names of history positions
 	lastBrk map[int]uint64
 	// Skipped counts strace lines for calls the engine does not model
 	// (read, fstat, ...): they have no effect on memory.
 	Skipped int
 }
 
-// change is one event that changed part of an address space.
+// change is one event that changed part of an address space: kept
+// compact (a long trace has millions), its line named by position only.
 type change struct {
-	pid    int
 	lo, hi uint64
-	pos    scenario.Pos
-	text   string
+	pid    int32
+	line   int32
+	col    int32
+	file   int32 // index into Runner.files
 }
 
 // remember records the range a mapping call changed.
@@ -53,7 +56,7 @@ func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
 		lo, hi = res.Ret, res.Ret+argv(args, 1)
 	case "mremap":
 		lo, hi = argv(args, 0), argv(args, 0)+argv(args, 1)
-		r.history = append(r.history, change{pid, res.Ret, res.Ret + argv(args, 2), l.Pos, lineText(l)})
+		r.history = append(r.history, r.change(pid, res.Ret, res.Ret+argv(args, 2), l.Pos))
 	case "brk", "break", "obreak":
 		prev, seen := r.lastBrk[pid]
 		if r.lastBrk == nil {
@@ -74,15 +77,25 @@ func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
 	default:
 		return
 	}
-	r.history = append(r.history, change{pid, lo, hi, l.Pos, lineText(l)})
+	r.history = append(r.history, r.change(pid, lo, hi, l.Pos))
+}
+
+func (r *Runner) change(pid int, lo, hi uint64, pos scenario.Pos) change {
+	fi := len(r.files) - 1
+	if fi < 0 || r.files[fi] != pos.File {
+		r.files = append(r.files, pos.File)
+		fi++
+	}
+	return change{lo: lo, hi: hi, pid: int32(pid), line: int32(pos.Line), col: int32(pos.Col), file: int32(fi)}
 }
 
 // cause returns the last recorded event of pid that changed [lo, hi).
 func (r *Runner) cause(pid int, lo, hi uint64) string {
 	for i := len(r.history) - 1; i >= 0; i-- {
 		c := r.history[i]
-		if c.pid == pid && c.lo < hi && lo < c.hi {
-			return fmt.Sprintf("last changed by %v: %s", c.pos, c.text)
+		if int(c.pid) == pid && c.lo < hi && lo < c.hi {
+			pos := scenario.Pos{File: r.files[c.file], Line: int(c.line), Col: int(c.col)}
+			return fmt.Sprintf("last changed by the event at %v", pos)
 		}
 	}
 	return "no traced call changed this range: it comes from the exec image"
