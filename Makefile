@@ -26,7 +26,7 @@ test-wasm:
 	PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./vmengine/... ./pmap/...
 
 test: vet test-native test-wasm build
-	$(BIN) check static/scenarios/*.scn vmengine/testdata/*.scn vmengine/testdata/conformance/*.scn
+	$(BIN) check $$(find static/scenarios vmengine/testdata -name '*.scn' | sort)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./vmengine/ ./pmap/

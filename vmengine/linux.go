@@ -478,37 +478,48 @@ func (vs *Vmspace) linuxUnmappedArea(addr, size, flags uint64, file bool, pgoff 
 		}
 		return addr, ""
 	}
-	if addr != 0 && taskSize-size >= addr && addr >= l.MinAddr && vs.gapFree(addr, addr+size) {
-		return addr, ""
+	// arch_get_unmapped_area_topdown: a free hint clear of stack guard
+	// gaps is used as is; MAP_32BIT searches bottom-up in [1 GiB, 2 GiB);
+	// everything else top-down below mmap_base.
+	arch := func(length uint64) (uint64, bool) {
+		if addr != 0 && taskSize-length >= addr && addr >= l.MinAddr && vs.gapFree(addr, addr+length) {
+			return addr, true
+		}
+		if flags&lxMap32Bit != 0 {
+			return vs.linuxFindLow(0x40000000, 0x80000000, length, e.cfg.PageSize)
+		}
+		return vs.linuxFindArea(length, e.cfg.PageSize)
 	}
 	const pmd = 2 << 20
-	if flags&lxMap32Bit != 0 {
-		if a, ok := vs.linuxFindLow(0x40000000, 0x80000000, size, e.cfg.PageSize); ok {
-			return a, ""
-		}
-		return 0, "ENOMEM"
-	}
 	off := pgoff << e.pageShift
 	offAlign := (off + pmd - 1) &^ (pmd - 1)
-	if file && off+size > offAlign && off+size-offAlign >= pmd {
+	thp := false
+	switch {
+	case file:
 		// thp_get_unmapped_area: only when the file range holds a whole
-		// aligned 2 MiB chunk, search for len+PMD and align so the file
-		// offset and the address agree modulo 2 MiB.
-		if a, okA := vs.linuxFindArea(size+pmd, e.cfg.PageSize); okA {
+		// aligned 2 MiB chunk.
+		thp = off+size > offAlign && off+size-offAlign >= pmd
+	case flags&lxMapType != lxMapShared:
+		// Private anonymous memory a whole number of PMDs long, without a
+		// hint (6.7+); shmem is aligned only with shmem huge pages on.
+		thp, off = addr == 0 && size%pmd == 0, 0
+	}
+	if thp && size+pmd > size {
+		// __thp_get_unmapped_area: search for len+PMD, then align so the
+		// address agrees with the offset modulo 2 MiB (top-down: skip one
+		// huge page when the result is already aligned).
+		if a, okA := arch(size + pmd); okA {
+			if a == addr && addr != 0 {
+				return a, ""
+			}
 			offSub := (off - a) & (pmd - 1)
 			if l.TopDown && offSub == 0 {
 				return a + pmd, ""
 			}
 			return a + offSub, ""
 		}
-	} else if !file && flags&lxMapType != lxMapShared && addr == 0 && size%pmd == 0 {
-		// Anonymous mappings that are a multiple of the PMD size are
-		// THP-aligned (Linux 6.7+).
-		if a, okA := vs.linuxFindArea(size, pmd); okA {
-			return a, ""
-		}
 	}
-	if a, okA := vs.linuxFindArea(size, e.cfg.PageSize); okA {
+	if a, okA := arch(size); okA {
 		return a, ""
 	}
 	return 0, "ENOMEM"
@@ -1042,6 +1053,13 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 			case 103: // GUARD_REMOVE
 				for a := us; a < ue; a += e.cfg.PageSize {
 					vs.setGuard(e.atop(a), false)
+				}
+			case 25: // COLLAPSE
+				anonWritten := en.Object != 0 && e.entryFile(en) == nil && en.LFlags&LinuxMayShare == 0
+				const pmd = 2 << 20
+				roomy := (en.Start+pmd-1)&^(pmd-1)+pmd <= en.End
+				if !anonWritten || en.LFlags&LinuxNoHugePage != 0 || !roomy {
+					return failWhy("EINVAL", "the mapping cannot hold a huge page: not written anonymous memory, VM_NOHUGEPAGE, or no aligned 2 MiB inside (madvise_collapse)")
 				}
 			case 21, 20: // PAGEOUT, COLD
 				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {

@@ -29,6 +29,9 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	if newLen == 0 {
 		return failWhy("EINVAL", "the new length is zero (check_mremap_params)")
 	}
+	if newLen > vs.Map.Max {
+		return failWhy("EINVAL", "the new length is larger than TASK_SIZE (check_mremap_params)")
+	}
 	impliesNew := flags&(mremapFixed|mremapDontUnmap) != 0
 	if impliesNew {
 		if flags&mremapFixed == 0 {
