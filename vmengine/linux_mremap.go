@@ -115,11 +115,14 @@ func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool)
 			return failWhy(errno, why)
 		}
 	}
-	vs.linuxUnlockRange(newAddr, newAddr+length)
-	vs.deleteRange(newAddr, newAddr+length)
 	for _, en := range pieces {
+		// Each piece is its own mremap_to: only where it lands is the
+		// destination unmapped.
 		s, t := max(en.Start, addr), min(en.End, addr+length)
-		if r, _ := vs.moveVMA(s, t-s, t-s, newAddr+(s-addr), flags); r.Failed() {
+		dst := newAddr + (s - addr)
+		vs.linuxUnlockRange(dst, dst+t-s)
+		vs.deleteRange(dst, dst+t-s)
+		if r, _ := vs.moveVMA(s, t-s, t-s, dst, flags); r.Failed() {
 			return r, true
 		}
 	}
