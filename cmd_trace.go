@@ -41,6 +41,10 @@ func cmdTrace(args []string, stdout, stderr io.Writer) int {
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
+	if err := writeKernelSettings(bw); err != nil {
+		fmt.Fprintln(stderr, "vmscope trace: probing the kernel:", err)
+		return 1
+	}
 	opts := tracer.Options{Output: flushWriter{bw}, KeepASLR: *keepASLR}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

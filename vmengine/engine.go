@@ -21,6 +21,7 @@ type Config struct {
 	StackGuard    uint64 // security.bsd.stack_guard_page, in pages
 	GrowSize      uint64 // sgrowsiz, bytes
 	PKU           bool   // x86 protection keys (execute-only memory faults reads)
+	AnonVMAName   bool   // Linux CONFIG_ANON_VMA_NAME: prctl(PR_SET_VMA) names anonymous memory
 }
 
 // DefaultConfig returns FreeBSD 14 amd64 defaults with 4 KiB pages.

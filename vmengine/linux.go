@@ -88,6 +88,7 @@ func (linux) Setup(e *Engine) {
 	c := e.cfg
 	c.MaxMapEntries = 65530
 	c.PKU = true
+	c.AnonVMAName = true
 	_ = e.SetConfig(c)
 }
 
@@ -1302,8 +1303,8 @@ func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
 	if argv(args, 0) != 0x53564d41 {
 		return Result{}, false
 	}
-	if argv(args, 1) != 0 {
-		return fail("EINVAL")
+	if argv(args, 1) != 0 || !e.cfg.AnonVMAName {
+		return failWhy("EINVAL", "PR_SET_VMA_ANON_NAME needs a kernel built with CONFIG_ANON_VMA_NAME (prctl_set_vma)")
 	}
 	addr, length := argv(args, 2), argv(args, 3)
 	name := ""

@@ -393,23 +393,24 @@ func hasHeap(rows []scenario.MapsLine) bool {
 	return false
 }
 
-// imageBreak returns the end of the executable's image: the lowest row's
-// file and the rows right after it that belong to it or are its anonymous
-// bss.
+// imageBreak returns where the program break starts for an exec image: the
+// end of the executable's last segment (the lowest row's file), or of the
+// anonymous bss right after it — load_elf_binary's start_brk without
+// randomization.
 func imageBreak(rows []scenario.MapsLine) uint64 {
 	if len(rows) == 0 || !strings.HasPrefix(rows[0].Path, "/") {
 		return 0
 	}
 	exe := rows[0].Path
-	end := rows[0].End
-	for _, m := range rows[1:] {
-		if m.Start != end || (m.Path != exe && m.Path != "") {
-			break
+	last := -1
+	for i, m := range rows {
+		if m.Path == exe {
+			last = i
 		}
-		end = m.End
-		if m.Path == "" {
-			break
-		}
+	}
+	end := rows[last].End
+	if last+1 < len(rows) && rows[last+1].Start == end && rows[last+1].Path == "" {
+		end = rows[last+1].End
 	}
 	return end
 }

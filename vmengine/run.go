@@ -19,6 +19,7 @@ type Runner struct {
 
 	vars    map[string]uint64
 	mainPID int
+	settings [][2]string // @set directives, re-applied after @personality
 	// freshImage marks processes whose last event was an @image load.
 	freshImage map[int]bool
 	started    bool
@@ -249,6 +250,12 @@ func (r *Runner) directive(l scenario.Line) error {
 		cfg := r.Eng.cfg
 		r.Eng = New(cfg, FreeBSDLayout())
 		p.Setup(r.Eng)
+		// Settings given before the personality still hold.
+		for _, kv := range r.settings {
+			if err := r.set(l.Pos, kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
 		return nil
 	case "pagesize":
 		n, err := strconv.ParseUint(arg(0), 0, 64)
@@ -262,7 +269,11 @@ func (r *Runner) directive(l scenario.Line) error {
 		}
 		return nil
 	case "set":
-		return r.set(l.Pos, arg(0), arg(1))
+		if err := r.set(l.Pos, arg(0), arg(1)); err != nil {
+			return err
+		}
+		r.settings = append(r.settings, [2]string{arg(0), arg(1)})
+		return nil
 	case "arch", "cmd", "title", "describe", "step":
 		return nil
 	}
@@ -293,6 +304,10 @@ func (r *Runner) set(pos scenario.Pos, name, val string) error {
 		c.ClusterAnon = n != 0
 	case "max_map_entries", "max_map_count":
 		c.MaxMapEntries = int(n)
+	case "anon_vma_name":
+		c.AnonVMAName = n != 0
+	case "pku":
+		c.PKU = n != 0
 	case "max_user_wired":
 		c.MaxUserWired = n
 	case "stack_guard_page":
@@ -304,7 +319,7 @@ func (r *Runner) set(pos scenario.Pos, name, val string) error {
 			return r.errorf(pos, "ASLR is not modelled: placement is deterministic")
 		}
 	default:
-		return r.errorf(pos, "unknown setting %q (privileged, wxorx, imply_prot_max, cluster_anon, max_map_entries, max_user_wired, stack_guard_page, sgrowsiz)", name)
+		return r.errorf(pos, "unknown setting %q (privileged, wxorx, imply_prot_max, cluster_anon, max_map_entries, max_user_wired, stack_guard_page, sgrowsiz, anon_vma_name, pku)", name)
 	}
 	return r.Eng.SetConfig(c)
 }
