@@ -739,8 +739,8 @@ func (fb *freebsd) mlock(e *Engine, p *Process, addr, length uint64) (Result, bo
 	vs := p.VS
 	last := addr + length
 	start := e.truncPage(addr)
-	end, okr := e.roundPage(last)
-	if last < addr || !okr {
+	end := (last + e.pageMask) &^ e.pageMask // C's wraparound
+	if last < addr || end < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (kern_mlock)")
 	}
 	npages := e.atop(end - start)
@@ -769,8 +769,8 @@ func (fb *freebsd) munlock(e *Engine, p *Process, addr, length uint64) (Result, 
 	vs := p.VS
 	last := addr + length
 	start := e.truncPage(addr)
-	end, okr := e.roundPage(last)
-	if last < addr || !okr {
+	end := (last + e.pageMask) &^ e.pageMask // C's wraparound
+	if last < addr || end < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (kern_munlock)")
 	}
 	if vs.unwire(start, end, WireUser, fb.seedEra) != KernSuccess {

@@ -608,6 +608,12 @@ func (vs *Vmspace) linuxInsert(en Entry) Entry {
 // or a page past the end of a file fails (callers that ignore errors, as
 // do_mmap's populate does, drop the result).
 func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) bool {
+	return vs.populate(s, t, all, false)
+}
+
+// populate is linuxPopulate; with stopAtFailure it stops at the first page
+// that cannot be faulted, as do_mlock's __mm_populate does.
+func (vs *Vmspace) populate(s, t uint64, all, stopAtFailure bool) bool {
 	if !all {
 		return true
 	}
@@ -615,6 +621,9 @@ func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) bool {
 	for a := s; a < t; a += vs.eng.cfg.PageSize {
 		en, ok := vs.Map.Lookup(a)
 		if !ok || en.Prot == ProtNone {
+			if stopAtFailure {
+				return false // __mm_populate without ignore_errors stops here
+			}
 			okAll = false
 			continue
 		}
@@ -626,6 +635,9 @@ func (vs *Vmspace) linuxPopulate(s, t uint64, all bool) bool {
 			acc = AccessWrite
 		}
 		if vs.fault(a, acc, 0, faultNoStore) != SigNone {
+			if stopAtFailure {
+				return false
+			}
 			okAll = false
 		}
 	}
@@ -1088,10 +1100,10 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 	e := vs.eng
 	vs.Pmap.Remove(e.atop(s), e.atop(t))
-	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 {
-		return
+	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 || e.objects[en.Object].Type != ObjAnon {
+		return // no private pages (no anon_vma): only the page tables go
 	}
-	if en.Flags&EntryNeedsCopy != 0 || e.objects[en.Object].Ref > 1 || e.objects[en.Object].Type != ObjAnon {
+	if en.Flags&EntryNeedsCopy != 0 || e.objects[en.Object].Ref > 1 {
 		// The page tables were the process's only claim on those copies:
 		// give the entry a private object to hold what it sees now.
 		vs.shadowEntry(&en)
@@ -1170,7 +1182,7 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 		return failWhy("ENOMEM", "a hole in the range; the mappings before it are locked (apply_vma_lock_flags)")
 	}
 	if flags&1 == 0 {
-		failed := !vs.linuxPopulate(start, end, true)
+		failed := !vs.populate(start, end, true, true)
 		vs.Pmap.SetWired(e.atop(start), e.atop(end), true)
 		if failed {
 			return failWhy("ENOMEM", "faulting the pages in failed: PROT_NONE or past the end of the file (__mm_populate)")

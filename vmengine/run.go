@@ -17,8 +17,8 @@ type Runner struct {
 	// CheckInvariants runs the invariant checker after every event (tests).
 	CheckInvariants bool
 
-	vars    map[string]uint64
-	mainPID int
+	vars     map[string]uint64
+	mainPID  int
 	settings [][2]string // @set directives, re-applied after @personality
 	// freshImage marks processes whose last event was an @image load.
 	freshImage map[int]bool
