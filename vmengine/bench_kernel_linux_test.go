@@ -23,7 +23,8 @@ import (
 )
 
 func init() {
-	kernelBench.mmapMunmap = kernelMmapMunmap
+	kernelBench.mmapMunmap = func(b *testing.B, n int) { kernelMmapMunmap(b, n, false) }
+	kernelBench.mmapMunmapNewVMA = func(b *testing.B, n int) { kernelMmapMunmap(b, n, true) }
 	kernelBench.mprotect = kernelMprotect
 	kernelBench.bytesPerEntry = kernelBytesPerEntry
 	kernelBench.threadCPU = kernelThreadCPU
@@ -166,16 +167,44 @@ func (kl *kernelLayout) unmap(tb testing.TB) {
 	}
 }
 
-func kernelMmapMunmap(b *testing.B, n int) {
+// kernelMmapMunmap: mmap of one anonymous RW page with no MAP_FIXED, then
+// munmap. With newVMA the mmap's hint is a free page between two PROT_NONE
+// pages (Linux takes a free hint as it is), so no neighbour can absorb the
+// page and every op creates and destroys a VMA; without it the hint is 0 and
+// Linux places the page top-down, where it usually merges with the Go
+// runtime's anonymous RW mapping above it (reported as vma-merged 1).
+func kernelMmapMunmap(b *testing.B, n int, newVMA bool) {
 	kl := kernelBuild(b, n)
 	const prot, flags = unix.PROT_READ | unix.PROT_WRITE, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS
-	// One checked round: the new mapping is outside the layout.
-	addr, errno := kmmap(0, benchPage, prot, flags)
+	hint := uintptr(0)
+	if newVMA {
+		fence, errno := kmmap(0, 3*benchPage, unix.PROT_NONE, flags|unix.MAP_NORESERVE)
+		if errno != 0 {
+			b.Fatalf("mmap fence: %v", errno)
+		}
+		b.Cleanup(func() { kmunmap(fence, 3*benchPage) })
+		hint = fence + benchPage
+		if errno := kmunmap(hint, benchPage); errno != 0 {
+			b.Fatalf("munmap fence middle: %v", errno)
+		}
+	}
+	// One checked round: the new mapping is outside the layout, and lands on
+	// the hint when there is one.
+	before, _ := kernelMaps(b, 0, 0)
+	addr, errno := kmmap(hint, benchPage, prot, flags)
 	if errno != 0 {
 		b.Fatalf("mmap: %v", errno)
 	}
+	after, _ := kernelMaps(b, 0, 0)
 	if addr >= kl.base && addr < kl.base+kl.size {
 		b.Fatalf("mmap landed inside the layout at %#x", addr)
+	}
+	if newVMA && (addr != hint || after != before+1) {
+		b.Fatalf("mmap at hint %#x gave %#x and %d -> %d VMAs, want the hint and one more VMA", hint, addr, before, after)
+	}
+	merged := 0.0
+	if after == before {
+		merged = 1
 	}
 	if errno := kmunmap(addr, benchPage); errno != 0 {
 		b.Fatalf("munmap: %v", errno)
@@ -185,7 +214,7 @@ func kernelMmapMunmap(b *testing.B, n int) {
 	ops := 0
 	cpu.Start()
 	for b.Loop() {
-		addr, _, errno := unix.RawSyscall6(unix.SYS_MMAP, 0, benchPage, prot, flags, kernelNoFD, 0)
+		addr, _, errno := unix.RawSyscall6(unix.SYS_MMAP, hint, benchPage, prot, flags, kernelNoFD, 0)
 		if errno != 0 {
 			b.Fatalf("mmap: %v", errno)
 		}
@@ -195,6 +224,7 @@ func kernelMmapMunmap(b *testing.B, n int) {
 		ops++
 	}
 	cpu.Report(ops)
+	b.ReportMetric(merged, "vma-merged")
 	if _, in := kernelMaps(b, kl.base, kl.base+kl.size); in != n {
 		b.Fatalf("after the loop: %d VMAs in the layout, want %d", in, n)
 	}

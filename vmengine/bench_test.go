@@ -45,9 +45,13 @@ const (
 // are set by bench_kernel_linux_test.go and nil where the real kernel is not
 // Linux (or under wasm).
 var kernelBench struct {
-	mmapMunmap    func(b *testing.B, n int)
-	mprotect      func(b *testing.B, n int)
-	bytesPerEntry func(b *testing.B, n int)
+	mmapMunmap func(b *testing.B, n int)
+	// mmapMunmapNewVMA is mmapMunmap with a hint that keeps the new page
+	// away from any VMA it could merge with: Linux then creates and
+	// destroys a VMA on every op, as the engine does with its entry.
+	mmapMunmapNewVMA func(b *testing.B, n int)
+	mprotect         func(b *testing.B, n int)
+	bytesPerEntry    func(b *testing.B, n int)
 	// threadCPU returns the CPU time (user + system) of the calling OS
 	// thread, in nanoseconds.
 	threadCPU func() int64
@@ -180,7 +184,11 @@ func (be *benchEngine) build(tb testing.TB, n int) {
 // private RW memory followed by munmap of the returned address, with n
 // entries in the map. The engine places it at the FreeBSD hint (the end of
 // the data limit, 0x800400000), Linux top-down from mmap_base: neither is
-// next to the layout.
+// next to the layout. The engine creates and removes an entry each time;
+// Linux usually extends and shrinks a neighbouring anonymous VMA of the Go
+// runtime instead (the vma-merged metric says which), so kernel-newvma
+// repeats the kernel side with a hint between two PROT_NONE pages, where a
+// new VMA is created and destroyed each time.
 func BenchmarkMmapMunmap(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("engine/entries=%d", n), func(b *testing.B) { benchEngineMmapMunmap(b, n) })
@@ -188,6 +196,11 @@ func BenchmarkMmapMunmap(b *testing.B) {
 	if kernelBench.mmapMunmap != nil {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("kernel/entries=%d", n), func(b *testing.B) { kernelBench.mmapMunmap(b, n) })
+		}
+	}
+	if kernelBench.mmapMunmapNewVMA != nil {
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("kernel-newvma/entries=%d", n), func(b *testing.B) { kernelBench.mmapMunmapNewVMA(b, n) })
 		}
 	}
 }

@@ -70,6 +70,17 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		prot |= ProtRead
 	}
 	changed := false
+	if en.Flags&EntryNeedsCopy != 0 && ft&ProtWrite != 0 && m.linux {
+		if id := vs.reusableAnon(en); id != 0 {
+			// __anon_vma_prepare on a private file mapping: share the
+			// neighbour's anon_vma (its shadow of the same file).
+			e.reference(id)
+			e.deallocate(en.Object)
+			en.Object = id
+			en.Flags &^= EntryNeedsCopy
+			changed = true
+		}
+	}
 	if en.Flags&EntryNeedsCopy != 0 {
 		if ft&ProtWrite != 0 {
 			before := en.Object
@@ -238,22 +249,31 @@ func (e *Engine) zeroPage() pmap.FrameID {
 
 // reusableAnon returns the anonymous object of a neighbour that
 // find_mergeable_anon_vma would reuse for en (the next VMA first, then the
-// previous): adjacent, no file, the same flags but for the access bits,
-// contiguous pgoff, and not shared with a fork (a singular anon_vma chain).
+// previous): adjacent, the same file (or none), the same flags but for the
+// access bits, contiguous pgoff, and not shared with a fork (a singular
+// anon_vma chain). For a private file mapping that object is a shadow of
+// the same file.
 func (vs *Vmspace) reusableAnon(en Entry) ObjID {
 	e := vs.eng
+	file := e.entryFile(en)
 	compatible := func(a, b Entry) bool {
-		return a.End == b.Start && e.entryFile(a) == nil && e.entryFile(b) == nil && a.Name == b.Name &&
+		return a.End == b.Start && e.entryFile(a) == file && e.entryFile(b) == file && a.Name == b.Name &&
 			a.LFlags&^LinuxSoftDirty == b.LFlags&^LinuxSoftDirty && a.MaxProt == b.MaxProt &&
 			b.Offset == a.Offset+(b.Start-a.Start)
 	}
 	usable := func(n Entry) ObjID {
-		if n.Object == 0 {
+		if n.Object == 0 || n.Flags&EntryNeedsCopy != 0 {
 			return 0
 		}
 		o := e.objects[n.Object]
-		if o.Type != ObjAnon || o.Backing != 0 || len(o.Shadows) != 0 {
+		if o.Type != ObjAnon || len(o.Shadows) != 0 {
 			return 0
+		}
+		if file == nil && o.Backing != 0 {
+			return 0
+		}
+		if file != nil && o.Backing != en.Object {
+			return 0 // a private file mapping shares only a shadow of the same file
 		}
 		return n.Object
 	}

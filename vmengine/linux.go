@@ -294,7 +294,7 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 			flags &= lxLegacyMask
 			fallthrough
 		case 3: // MAP_SHARED_VALIDATE
-			if flags&^uint64(lxLegacyMask) != 0 { // MAP_SYNC too: no DAX files here
+			if flags&^uint64(lxLegacyMask|lxMapSync) != 0 { // ext4 files take MAP_SYNC (FOP_MMAP_SYNC)
 				return failWhy("EOPNOTSUPP", "MAP_SHARED_VALIDATE with a flag it does not know (do_mmap)")
 			}
 			if prot&ProtWrite != 0 && !d.Write {
@@ -390,8 +390,18 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		en.Flags |= EntryUserWired
 		en.Wired = 1
 	}
-	vs.linuxUnlockRange(start, start+size)
-	vs.deleteRange(start, start+size)
+	if errno := vs.linuxUnmap(start, start+size); errno != "" {
+		if obj != 0 {
+			e.deallocate(obj)
+		}
+		return failWhy(errno, "MAP_FIXED would split a special mapping (mmap_region)")
+	}
+	if !anon && flags&lxMapSync != 0 && flags&lxMapType == 3 {
+		// ext4_file_mmap refuses MAP_SYNC without DAX, after the old
+		// mappings of the range are already gone.
+		e.deallocate(obj)
+		return failWhy("EOPNOTSUPP", "MAP_SYNC needs a DAX file (ext4_file_mmap); the range was already unmapped")
+	}
 	en = vs.linuxInsert(en)
 	if en.LFlags&LinuxLocked != 0 {
 		vs.LockedVM += size
@@ -655,14 +665,34 @@ func (lx linux) munmap(e *Engine, p *Process, addr, length uint64) (Result, bool
 	if !okr || size == 0 {
 		return fail("EINVAL")
 	}
-	if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries >= e.cfg.MaxMapEntries {
-		if en, ok := vs.Map.Lookup(addr); ok && en.Start < addr && en.End > addr+size {
-			return fail("ENOMEM")
-		}
+	if errno := vs.linuxUnmap(addr, addr+size); errno != "" {
+		return failWhy(errno, "unmapping would split a special mapping, or pass vm.max_map_count (vms_gather_munmap_vmas)")
 	}
-	vs.linuxUnlockRange(addr, addr+size)
-	vs.deleteRange(addr, addr+size)
 	return ok(0)
+}
+
+// linuxUnmap removes [start, end) as do_vmi_align_munmap does: the first
+// VMA is split, then the last; a split at vm.max_map_count is ENOMEM and a
+// special mapping ([vvar], [vdso]) refuses any split with EINVAL — after
+// the first split already happened.
+func (vs *Vmspace) linuxUnmap(start, end uint64) Errno {
+	m := &vs.Map
+	first, okF := m.Lookup(start)
+	if okF && first.Start < start {
+		if first.LFlags&LinuxSpecial != 0 {
+			return "EINVAL"
+		}
+		if max := vs.eng.cfg.MaxMapEntries; max > 0 && m.NEntries >= max && first.End > end {
+			return "ENOMEM"
+		}
+		vs.clipStart(first, start)
+	}
+	if last, okL := m.Lookup(end - 1); okL && last.End > end && last.LFlags&LinuxSpecial != 0 {
+		return "EINVAL"
+	}
+	vs.linuxUnlockRange(start, end)
+	vs.deleteRange(start, end)
+	return ""
 }
 
 // linuxUnlockRange subtracts locked VMAs in [s, t) from locked_vm.
@@ -709,8 +739,13 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 			cur = min(en.End, end)
 			continue
 		}
-		if (en.Start < cur || en.End > end) && vs.eng.cfg.MaxMapEntries > 0 && m.NEntries >= vs.eng.cfg.MaxMapEntries {
-			return "ENOMEM" // split_vma at vm.max_map_count
+		if en.Start < cur || en.End > end {
+			if en.LFlags&LinuxSpecial != 0 {
+				return "EINVAL" // special_mapping_split
+			}
+			if vs.eng.cfg.MaxMapEntries > 0 && m.NEntries >= vs.eng.cfg.MaxMapEntries {
+				return "ENOMEM" // split_vma at vm.max_map_count
+			}
 		}
 		if en.Start < cur {
 			en = vs.clipStart(en, cur)
@@ -835,7 +870,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 	})
 	if errno != "" {
 		if why == "" {
-			why = "a hole in the range; the mappings before it were changed (do_mprotect_pkey)"
+			why = "a hole in the range, or a split the kernel refuses; the mappings before it were changed (do_mprotect_pkey)"
 		}
 		return failWhy(errno, why)
 	}

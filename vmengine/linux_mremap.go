@@ -74,8 +74,9 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	}
 	if oldLen >= newLen && oldLen != 0 {
 		if oldLen > newLen {
-			vs.linuxUnlockRange(addr+newLen, addr+oldLen)
-			vs.deleteRange(addr+newLen, addr+oldLen)
+			if errno := vs.linuxUnmap(addr+newLen, addr+oldLen); errno != "" {
+				return failWhy(errno, "shrinking would split a special mapping (do_vmi_munmap)")
+			}
 		}
 		return ok(addr)
 	}
@@ -120,8 +121,9 @@ func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool)
 		// destination unmapped.
 		s, t := max(en.Start, addr), min(en.End, addr+length)
 		dst := newAddr + (s - addr)
-		vs.linuxUnlockRange(dst, dst+t-s)
-		vs.deleteRange(dst, dst+t-s)
+		if errno := vs.linuxUnmap(dst, dst+t-s); errno != "" {
+			return failWhy(errno, "the destination would split a special mapping (mremap_to)")
+		}
 		if r, _ := vs.moveVMA(s, t-s, t-s, dst, flags); r.Failed() {
 			return r, true
 		}
@@ -181,11 +183,13 @@ func (vs *Vmspace) remapValid(vma Entry, addr, oldLen, newLen, flags uint64) (Er
 // new address.
 func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result, bool) {
 	if flags&mremapFixed != 0 {
-		vs.linuxUnlockRange(newAddr, newAddr+newLen)
-		vs.deleteRange(newAddr, newAddr+newLen)
+		if errno := vs.linuxUnmap(newAddr, newAddr+newLen); errno != "" {
+			return failWhy(errno, "the destination would split a special mapping (mremap_to)")
+		}
 		if oldLen > newLen {
-			vs.linuxUnlockRange(addr+newLen, addr+oldLen)
-			vs.deleteRange(addr+newLen, addr+oldLen)
+			if errno := vs.linuxUnmap(addr+newLen, addr+oldLen); errno != "" {
+				return failWhy(errno, "shrinking would split a special mapping (mremap_to)")
+			}
 			oldLen = newLen
 		}
 	} else {

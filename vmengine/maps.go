@@ -353,6 +353,9 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 		case strings.HasPrefix(m.Path, "["):
 			en.Name = m.Path
 			en.LFlags |= LinuxIO
+			if strings.HasPrefix(m.Path, "[vvar") || m.Path == "[vdso]" {
+				en.LFlags |= LinuxSpecial
+			}
 		case m.Path != "":
 			en.Name = m.Path
 		}

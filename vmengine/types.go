@@ -208,6 +208,7 @@ const (
 	LinuxSoftDirty                           // VM_SOFTDIRTY (ignored by merging)
 	LinuxStackNoMerge                        // MAP_STACK on 6.7+ (VM_NOHUGEPAGE via stack)
 	LinuxDroppable                           // VM_DROPPABLE (MAP_DROPPABLE, 6.11+)
+	LinuxSpecial                             // a special mapping ([vvar], [vdso]): may_split refuses
 )
 
 // Signal is the outcome of a memory access.
