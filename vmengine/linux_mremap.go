@@ -34,9 +34,6 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	}
 	impliesNew := flags&(mremapFixed|mremapDontUnmap) != 0
 	if impliesNew {
-		if flags&mremapFixed == 0 {
-			newAddr = 0
-		}
 		if newLen > vs.Map.Max || newAddr > vs.Map.Max-newLen {
 			return failWhy("EINVAL", "the new range passes TASK_SIZE (check_mremap_params)")
 		}
@@ -49,7 +46,7 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 		if flags&mremapDontUnmap != 0 && oldLen != newLen {
 			return failWhy("EINVAL", "MREMAP_DONTUNMAP cannot resize (check_mremap_params)")
 		}
-		if flags&mremapFixed != 0 && addr < newAddr+newLen && newAddr < addr+oldLen {
+		if addr < newAddr+newLen && newAddr < addr+oldLen {
 			return failWhy("EINVAL", "the old and new ranges overlap (check_mremap_params)")
 		}
 		if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries+2 >= e.cfg.MaxMapEntries-3 {
@@ -97,7 +94,7 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	if flags&mremapMayMove == 0 {
 		return failWhy("ENOMEM", "the mapping cannot grow in place and MREMAP_MAYMOVE was not given (mremap_at)")
 	}
-	dst, errno := vs.remapTarget(vma, addr, newLen)
+	dst, errno := vs.remapTarget(vma, addr, 0, newLen)
 	if errno != "" {
 		return failWhy(errno, "no room for the moved mapping (get_unmapped_area)")
 	}
@@ -131,15 +128,16 @@ func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool)
 	return ok(newAddr)
 }
 
-// remapTarget chooses where a moving mremap puts the mapping.
-func (vs *Vmspace) remapTarget(vma Entry, addr, newLen uint64) (uint64, Errno) {
+// remapTarget chooses where a moving mremap puts the mapping (hint: a
+// new_addr given with MREMAP_DONTUNMAP, used when free).
+func (vs *Vmspace) remapTarget(vma Entry, addr, hint, newLen uint64) (uint64, Errno) {
 	e := vs.eng
 	mflags := uint64(lxMapPrivate)
 	if vma.LFlags&LinuxMayShare != 0 {
 		mflags = lxMapShared
 	}
 	pgoff := (vma.Offset + addr - vma.Start) >> e.pageShift
-	return vs.linuxUnmappedArea(0, newLen, mflags, e.entryFile(vma) != nil, pgoff)
+	return vs.linuxUnmappedArea(hint, newLen, mflags, e.entryFile(vma) != nil, pgoff)
 }
 
 // remapValid mirrors check_prep_vma for a remap that maps something new.
@@ -194,7 +192,7 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 		}
 	} else {
 		vma, _ := vs.Map.Lookup(addr)
-		dst, errno := vs.remapTarget(vma, addr, newLen)
+		dst, errno := vs.remapTarget(vma, addr, newAddr, newLen)
 		if errno != "" {
 			return failWhy(errno, "no room for the moved mapping (get_unmapped_area)")
 		}
