@@ -81,7 +81,9 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	// is free (vma_expandable).
 	if oldLen == vma.End-addr && oldLen != 0 {
 		delta := newLen - oldLen
-		if vma.End+delta <= vs.Map.Max && vma.End+delta > vma.End && vs.gapFree(vma.End, vma.End+delta) {
+		// vma_expandable: only the pages after the VMA must be free (a
+		// MAP_FIXED placement ignores stack guard gaps).
+		if vma.End+delta <= vs.Map.Max && vma.End+delta > vma.End && vs.Map.IsFree(vma.End, vma.End+delta) {
 			en := vs.Map.resize(vma, vma.End+delta)
 			if en.LFlags&LinuxLocked != 0 {
 				vs.LockedVM += delta
