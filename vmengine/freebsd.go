@@ -562,10 +562,7 @@ func (fb *freebsd) mprotect(e *Engine, p *Process, addr, length, protArg uint64)
 	maxProt := Prot(protArg>>16) & ProtAll
 	flags := SetProt
 	if maxProt != 0 {
-		flags |= SetMaxProt
-		if !prot.Subset(maxProt) {
-			return failWhy("ENOTSUP", "prot asks for more than the PROT_MAX given (kern_mprotect)")
-		}
+		flags |= SetMaxProt // vm_map_protect checks prot ⊆ max (KERN_OUT_OF_BOUNDS)
 	}
 	return fb.mprotectResult(vs.protect(addr, addr+size, prot, maxProt, flags))
 }
@@ -825,8 +822,8 @@ func (fb *freebsd) msync(e *Engine, p *Process, addr, length, flags uint64) (Res
 	if addr+size < addr {
 		return failWhy("EINVAL", "the length wraps around the address space (sys_msync)")
 	}
-	if flags&^uint64(1|2) != 0 || flags&(1|2) == 1|2 {
-		return failWhy("EINVAL", "unknown flags, or MS_ASYNC with MS_INVALIDATE (sys_msync)")
+	if flags&(1|2) == 1|2 || (fb.seedEra && flags&^uint64(1|2) != 0) {
+		return failWhy("EINVAL", "MS_ASYNC with MS_INVALIDATE (kern_msync)")
 	}
 	switch vs.sync(addr, addr+size, flags&1 == 0, flags&2 != 0) {
 	case KernSuccess:

@@ -911,10 +911,18 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 		vs.Brk = nb
 		return ok(nb)
 	}
-	// check_brk_limits and the next VMA's gap: refuse if it would come
-	// within a page of the next mapping.
-	if n, ok2 := vs.Map.next(oldEnd); ok2 && newEnd+e.cfg.PageSize > n.Start {
-		if n.Start < newEnd+e.cfg.PageSize {
+	// The next VMA must start at least a page above the new break, and a
+	// grows-down one its stack guard gap further (vm_start_gap).
+	if n, ok2 := vs.Map.next(oldEnd); ok2 && n.Start < newEnd+e.cfg.PageSize+e.layout.StackGap {
+		gapStart := n.Start
+		if n.LFlags&LinuxGrowsDown != 0 {
+			if gapStart > e.layout.StackGap {
+				gapStart -= e.layout.StackGap
+			} else {
+				gapStart = 0
+			}
+		}
+		if newEnd+e.cfg.PageSize > gapStart {
 			return ok(vs.Brk)
 		}
 	}

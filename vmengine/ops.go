@@ -707,12 +707,12 @@ func (vs *Vmspace) sync(start, end uint64, syncio, invalidate bool) Kern {
 	rv := KernSuccess
 	prevEnd := first.Start
 	m.Range(start, end, func(en Entry) bool {
-		if invalidate && en.Flags&EntryUserWired != 0 {
-			rv = KernInvalidArgument
+		if en.Start > prevEnd {
+			rv = KernInvalidAddress // the hole comes before the next entry
 			return false
 		}
-		if en.Start > prevEnd {
-			rv = KernInvalidAddress
+		if invalidate && en.Flags&EntryUserWired != 0 {
+			rv = KernInvalidArgument
 			return false
 		}
 		prevEnd = en.End
