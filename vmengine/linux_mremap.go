@@ -231,10 +231,17 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	if !m.IsFree(n.Start, n.End) {
 		return failWhy("ENOMEM", "the destination is not free")
 	}
-	if dontUnmap && vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon {
+	privateAnon := vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon
+	switch {
+	case dontUnmap && privateAnon:
 		// The private pages move to the copy; the source keeps none.
 		n.Object = vs.splitPages(vma, addr, addr+oldLen)
-	} else {
+	case privateAnon && e.indexInUse(vma.Object, n.Offset, n.Offset+newLen, src):
+		// The grown index range would alias pages another mapping of the
+		// object uses (Linux finds anonymous pages through page tables,
+		// the engine through pgoff): the moved pages get their own object.
+		n.Object = e.movePages(vma.Object, e.atop(src.Offset), e.atop(src.Offset+src.Size()))
+	default:
 		e.reference(n.Object)
 	}
 	if n.LFlags&LinuxLocked != 0 {
@@ -313,5 +320,46 @@ func (vs *Vmspace) splitPages(en Entry, s, t uint64) ObjID {
 		}
 	}
 	vs.linuxZap(en, s, t)
+	return n.ID
+}
+
+// indexInUse reports whether any entry other than except (in any address
+// space) maps object id at a page index within [lo, hi) bytes of pgoff.
+func (e *Engine) indexInUse(id ObjID, lo, hi uint64, except Entry) bool {
+	for vs := range e.spaces {
+		hit := false
+		vs.Map.Ascend(func(en Entry) bool {
+			if en.Object == id && en != except && en.Offset < hi && lo < en.Offset+en.Size() {
+				hit = true
+				return false
+			}
+			return true
+		})
+		if hit {
+			return true
+		}
+	}
+	return false
+}
+
+// movePages moves the pages of object id with index in [lo, hi) into a
+// new object over the same backing and returns it (one reference).
+func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
+	o := e.objects[id]
+	n := e.allocAnon(o.Size)
+	if o.Backing != 0 {
+		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
+		b := e.objects[o.Backing]
+		b.Shadows = append(b.Shadows, n.ID)
+		b.Ref++
+	}
+	for _, idx := range o.PageIndexes() {
+		if idx >= lo && idx < hi {
+			f := o.Pages[idx]
+			delete(o.Pages, idx)
+			n.Pages[idx] = f
+			e.phys.SetOwner(f, uint64(n.ID), idx)
+		}
+	}
 	return n.ID
 }
