@@ -1092,10 +1092,7 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 						continue
 					}
 					if sig := vs.fault(a, acc, 0, faultNoStore); sig != SigNone {
-						if sig.Name() == "SIGBUS" {
-							return failWhy("EFAULT", "a page past the end of the file (madvise_populate)")
-						}
-						return failWhy("EINVAL", "the fault failed (madvise_populate)")
+						return failWhy("EFAULT", "the fault failed: a page past the end of the file or a guard region (madvise_populate)")
 					}
 				}
 			case 102: // GUARD_INSTALL
