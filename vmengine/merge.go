@@ -13,9 +13,6 @@ func (m *Map) mergeable(prev, next *Entry) bool {
 	if prev.End != next.Start {
 		return false
 	}
-	if m.linux {
-		return linuxMergeable(prev, next)
-	}
 	return next.Flags&entryNoMerge == 0 &&
 		prev.Object == next.Object &&
 		(prev.Object == 0 || prev.Offset+prev.Size() == next.Offset) &&
@@ -27,27 +24,56 @@ func (m *Map) mergeable(prev, next *Entry) bool {
 		prev.Charged == next.Charged
 }
 
-// linuxMergeable is Linux's is_mergeable_vma plus anon_vma compatibility
-// (is_mergeable_anon_vma) and contiguous pgoff (can_vma_merge_after):
-// equal flags (soft-dirty aside), same file at contiguous offsets, same
-// anonymous name, and anon_vma equal or one side without one.
-func linuxMergeable(prev, next *Entry) bool {
+// anonOf returns the object that stands for a Linux VMA's anon_vma: its
+// anonymous object, or 0 when it has none yet (no object, or a private file
+// mapping still reading the file's own object).
+func (vs *Vmspace) anonOf(en *Entry) ObjID {
+	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 {
+		return 0
+	}
+	if o := vs.eng.objects[en.Object]; o.Type != ObjAnon {
+		return 0
+	}
+	return en.Object
+}
+
+// linuxMergeable is Linux's is_mergeable_vma plus is_mergeable_anon_vma and
+// can_vma_merge_after: equal flags (soft-dirty aside), the same file at a
+// contiguous pgoff, the same anonymous name, and anon_vmas equal or one of
+// them absent.
+func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
 	const ignore = LinuxSoftDirty
 	if prev.LFlags&LinuxIO != 0 || next.LFlags&LinuxIO != 0 {
 		return false
 	}
 	if prev.LFlags&^ignore != next.LFlags&^ignore || prev.Prot != next.Prot ||
 		prev.MaxProt != next.MaxProt || prev.Name != next.Name || prev.PKey != next.PKey ||
-		prev.Flags&EntryGuard != next.Flags&EntryGuard {
+		prev.Flags&EntryGuard != next.Flags&EntryGuard || prev.Inherit != next.Inherit {
 		return false
 	}
 	if prev.Offset+prev.Size() != next.Offset {
 		return false
 	}
-	if prev.Object != next.Object && prev.Object != 0 && next.Object != 0 {
+	e := vs.eng
+	if e.entryFile(*prev) != e.entryFile(*next) {
 		return false
 	}
-	return prev.Inherit == next.Inherit
+	if prev.LFlags&LinuxMayShare != 0 && prev.Object != next.Object {
+		return false
+	}
+	a, b := vs.anonOf(prev), vs.anonOf(next)
+	return a == 0 || b == 0 || a == b
+}
+
+// mergeableNeighbors applies the personality's merge rule.
+func (vs *Vmspace) mergeableNeighbors(prev, next *Entry) bool {
+	if prev.End != next.Start {
+		return false
+	}
+	if vs.Map.linux {
+		return vs.linuxMergeable(prev, next)
+	}
+	return vs.Map.mergeable(prev, next)
 }
 
 // tryMerge merges prev into next when the rule allows, returning the
@@ -56,11 +82,16 @@ func linuxMergeable(prev, next *Entry) bool {
 // vm_map_try_merge_entries and vm_map_merged_neighbor_dispose.
 func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 	m := &vs.Map
-	if !m.mergeable(&prev, &next) {
+	if !vs.mergeableNeighbors(&prev, &next) {
 		return next, false
 	}
 	merged := next
 	merged.Start, merged.Offset = prev.Start, prev.Offset
+	if m.linux && vs.anonOf(&prev) != 0 && vs.anonOf(&next) == 0 {
+		// Keep the side that has the anon_vma (and its copy-on-write state).
+		merged.Object, merged.Flags = prev.Object, prev.Flags
+		prev.Object = next.Object
+	}
 	if merged.Object == 0 {
 		merged.Object = prev.Object // Linux: one side may already have an anon_vma
 	} else if prev.Object != 0 {
