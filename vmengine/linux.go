@@ -1143,7 +1143,7 @@ func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 || e.objects[en.Object].Type != ObjAnon {
 		return // no private pages (no anon_vma): only the page tables go
 	}
-	if en.Flags&EntryNeedsCopy != 0 || e.objects[en.Object].Ref > 1 {
+	if en.Flags&EntryNeedsCopy != 0 {
 		// The page tables were the process's only claim on those copies:
 		// give the entry a private object to hold what it sees now.
 		vs.shadowEntry(&en)
