@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,7 @@ func attachLocked(ctx context.Context, pid int, opts Options) error {
 	}
 	out := newOutput(opts.Output, opts.Timestamps)
 	tr := newTracer(out, false)
+	tr.concurrent = opts.ConcurrentCalls
 	tr.wakerPid = waker
 	defer func() {
 		wake()
@@ -95,6 +97,18 @@ func attachLocked(ctx context.Context, pid int, opts Options) error {
 	out.release(func() {
 		if _, ok := tr.threads[pid]; ok {
 			tr.snapshot("image", pid, pid)
+		}
+		// Threads that exist already have no clone line to tell the
+		// replay their process: name them.
+		tids := make([]int, 0, len(tr.threads))
+		for tid, t := range tr.threads {
+			if tid != pid && t.tgid == pid {
+				tids = append(tids, tid)
+			}
+		}
+		slices.Sort(tids)
+		for _, tid := range tids {
+			out.text("# vmscope: attached thread " + strconv.Itoa(tid) + " of process " + strconv.Itoa(pid) + "\n")
 		}
 	})
 	tr.flushQueued()
@@ -127,12 +141,18 @@ func (tr *tracer) seizeAll(pid int) error {
 		}
 		added := 0
 		for _, tid := range tids {
-			if seen[tid] {
+			if seen[tid] || tr.threads[tid] != nil {
 				continue
 			}
 			seen[tid] = true
 			if err := ptraceSeize(tid, seizeOptions); err != nil {
 				if err == unix.ESRCH {
+					continue
+				}
+				if err == unix.EPERM && statusField(tid, "TracerPid") == strconv.Itoa(os.Getpid()) {
+					// Made by a thread seized earlier: already attached
+					// (PTRACE_O_TRACECLONE); its first stop is on its way.
+					tr.addThread(tid, pid, true)
 					continue
 				}
 				return ptraceError(tid, err)

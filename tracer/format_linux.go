@@ -38,6 +38,10 @@ type sysDesc struct {
 	name      string
 	kind      callKind
 	hexResult bool // the result is an address (mmap, mremap, shmat, brk...)
+	// serial: the call changes the address space (or copies or replaces
+	// it), so the tracer lets only one such call per thread group run at a
+	// time, to print them in the order the kernel applies them.
+	serial bool
 	// spec gives the kind of each argument, one letter each:
 	//	p pointer   x hex   d unsigned decimal   i int (decimal)
 	//	f fd of the tracee, printed with its path (N</path>)
@@ -54,38 +58,38 @@ type sysDesc struct {
 // syscallDescs are the traced calls, by name. archSyscalls maps the names
 // to this architecture's numbers; names absent there are not traced here.
 var syscallDescs = []*sysDesc{
-	{name: "mmap", hexResult: true, spec: "pdxxfx"},
-	{name: "munmap", spec: "pd"},
-	{name: "mprotect", spec: "pdx"},
-	{name: "mremap", hexResult: true, special: fmtMremap},
-	{name: "brk", hexResult: true, spec: "p"},
-	{name: "madvise", spec: "pdx"},
-	{name: "mlock", spec: "pd"},
-	{name: "mlock2", spec: "pdx"},
-	{name: "munlock", spec: "pd"},
-	{name: "mlockall", spec: "x"},
-	{name: "munlockall", spec: ""},
+	{name: "mmap", serial: true, hexResult: true, spec: "pdxxfx"},
+	{name: "munmap", serial: true, spec: "pd"},
+	{name: "mprotect", serial: true, spec: "pdx"},
+	{name: "mremap", serial: true, hexResult: true, special: fmtMremap},
+	{name: "brk", serial: true, hexResult: true, spec: "p"},
+	{name: "madvise", serial: true, spec: "pdx"},
+	{name: "mlock", serial: true, spec: "pd"},
+	{name: "mlock2", serial: true, spec: "pdx"},
+	{name: "munlock", serial: true, spec: "pd"},
+	{name: "mlockall", serial: true, spec: "x"},
+	{name: "munlockall", serial: true, spec: ""},
 	{name: "msync", spec: "pdx"},
 	{name: "mincore", spec: "pdp"},
-	{name: "pkey_mprotect", spec: "pdxi"},
+	{name: "pkey_mprotect", serial: true, spec: "pdxi"},
 	{name: "pkey_alloc", spec: "xx"},
 	{name: "pkey_free", spec: "i"},
-	{name: "mbind", spec: "pdxpdx"},
-	{name: "mseal", spec: "pdx"},
-	{name: "map_shadow_stack", hexResult: true, spec: "pdx"},
-	{name: "remap_file_pages", spec: "pdxdx"},
-	{name: "prctl", special: fmtPrctl},
+	{name: "mbind", serial: true, spec: "pdxpdx"},
+	{name: "mseal", serial: true, spec: "pdx"},
+	{name: "map_shadow_stack", serial: true, hexResult: true, spec: "pdx"},
+	{name: "remap_file_pages", serial: true, spec: "pdxdx"},
+	{name: "prctl", serial: true, special: fmtPrctl},
 	{name: "arch_prctl", spec: "xp"},
-	{name: "shmat", hexResult: true, spec: "ipx"},
-	{name: "shmdt", spec: "p"},
+	{name: "shmat", serial: true, hexResult: true, spec: "ipx"},
+	{name: "shmdt", serial: true, spec: "p"},
 	{name: "setrlimit", spec: "xR"},
 	{name: "prlimit64", spec: "ixR", atExit: fmtPrlimitOld},
-	{name: "fork", kind: kindFork, special: fmtFork},
-	{name: "vfork", kind: kindFork, special: fmtFork},
-	{name: "clone", kind: kindFork, special: fmtClone},
-	{name: "clone3", kind: kindFork, special: fmtClone3},
-	{name: "execve", kind: kindExec, special: fmtExecve},
-	{name: "execveat", kind: kindExec, special: fmtExecveat},
+	{name: "fork", serial: true, kind: kindFork, special: fmtFork},
+	{name: "vfork", serial: true, kind: kindFork, special: fmtFork},
+	{name: "clone", serial: true, kind: kindFork, special: fmtClone},
+	{name: "clone3", serial: true, kind: kindFork, special: fmtClone3},
+	{name: "execve", serial: true, kind: kindExec, special: fmtExecve},
+	{name: "execveat", serial: true, kind: kindExec, special: fmtExecveat},
 	{name: "exit", kind: kindExit, spec: "i"},
 	{name: "exit_group", kind: kindExitGroup, spec: "i"},
 }

@@ -69,6 +69,17 @@ type Options struct {
 	// seconds, as `strace -ttt` does (1700000000.123456).
 	Timestamps bool
 
+	// ConcurrentCalls lets the address-space calls (mmap, munmap,
+	// mprotect, clone, ...) of different threads of one process run at the
+	// same time. By default the tracer holds a thread at the entry of such
+	// a call while another thread of its process has one running, so that
+	// the lines come in the order the kernel applied the calls, which a
+	// replay needs; with this set, two calls running at once may be
+	// printed in either order. Set it for a program whose threads wait on
+	// each other inside such calls (a userfaultfd or FUSE server in the
+	// same process), which the default could deadlock.
+	ConcurrentCalls bool
+
 	// NoSignalHandling stops Run and Attach from catching SIGINT, SIGTERM,
 	// SIGHUP and SIGQUIT while they run. By default they catch them: Run
 	// forwards the first one to the launched command and kills it on the

@@ -161,6 +161,18 @@ func signalIsFatal(tid, sig int) bool {
 	return true
 }
 
+// signalPending reports whether sig is pending for thread tid, for the
+// thread or its process (/proc/<tid>/status SigPnd and ShdPnd).
+func signalPending(tid, sig int) bool {
+	bit := uint64(1) << (sig - 1)
+	for _, field := range []string{"SigPnd", "ShdPnd"} {
+		if mask, err := strconv.ParseUint(statusField(tid, field), 16, 64); err == nil && mask&bit != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // aslrOff reports whether process pid runs without address randomization:
 // its personality has ADDR_NO_RANDOMIZE or the system's randomize_va_space
 // is 0.

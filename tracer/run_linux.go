@@ -99,16 +99,18 @@ func runLocked(ctx context.Context, argv []string, opts Options) (int, error) {
 		return 1, err
 	}
 	defer statusR.Close()
-	stdio := []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}
-	for i, def := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
-		if stdio[i] == nil {
-			stdio[i] = def
+	// fds 0, 1, 2 of the command: the given files, or the tracer's own
+	// (used by number: os.Stdin.Fd() would make the tracer's stdin blocking).
+	files := []uintptr{0, 1, 2, goR.Fd(), statusW.Fd()}
+	for i, f := range []*os.File{opts.Stdin, opts.Stdout, opts.Stderr} {
+		if f != nil {
+			files[i] = f.Fd()
 		}
 	}
 	pid, err := syscall.ForkExec("/proc/self/exe", append([]string{childArgv0, path}, argv...), &syscall.ProcAttr{
 		Dir:   opts.Dir,
 		Env:   childEnv,
-		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd(), goR.Fd(), statusW.Fd()},
+		Files: files,
 	})
 	goR.Close()
 	statusW.Close()
@@ -118,6 +120,7 @@ func runLocked(ctx context.Context, argv []string, opts Options) (int, error) {
 
 	out := newOutput(opts.Output, opts.Timestamps)
 	tr := newTracer(out, useSeccomp)
+	tr.concurrent = opts.ConcurrentCalls
 	tr.launched = pid
 	stopWatch := tr.watchRun(ctx, opts.NoSignalHandling)
 	defer stopWatch()

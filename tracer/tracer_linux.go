@@ -5,6 +5,7 @@ package tracer
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,18 @@ type thread struct {
 	// preExec: Run's helper child before its first exec; its own calls are
 	// not recorded (only execve lines and its exit).
 	preExec bool
+	// dropURG: a SIGURG was pending when the helper exec'd the command:
+	// the Go runtime of the helper sent it (preemption), so it is not the
+	// command's and is dropped when it is delivered.
+	dropURG bool
 	exiting bool // entered exit or exit_group
+	// parked: kept stopped because its group is in exit_group (see
+	// exitingGroups); the group's exit kills it there.
+	parked bool
+	// exitArg is the argument of the exit_group this thread is parked in;
+	// exitDone: that exit_group has been written and let go.
+	exitArg  int32
+	exitDone bool
 	// inSyscall and expectEntry tell entry from exit stops on kernels
 	// without PTRACE_GET_SYSCALL_INFO: inSyscall in PTRACE_SYSCALL mode,
 	// expectEntry after a seccomp stop on kernels before 4.8 (where the
@@ -64,6 +76,11 @@ type thread struct {
 	inSyscall   bool
 	expectEntry bool
 	queued      *resumeReq
+	// waiting: stopped at the entry of an address-space call (waitNr,
+	// waitArgs) while another thread of its group has one in flight.
+	waiting  bool
+	waitNr   uint64
+	waitArgs [6]uint64
 }
 
 // infoState records whether PTRACE_GET_SYSCALL_INFO works.
@@ -98,10 +115,31 @@ type tracer struct {
 	exitStatus     unix.WaitStatus
 	execErrno      int64 // Run: errno of the helper's failed exec of the command
 
+	// exitingGroups maps a thread group id to the thread that entered
+	// exit_group, until that thread is gone. The caller is parked at the
+	// entry until no other thread of the group has a traced call in
+	// flight: only then is the final @maps taken, so it includes the
+	// effect of every call printed before it and of no other. Other
+	// threads of the group are parked at their next stop, before and
+	// after that (until the kernel's group exit kills them).
+	exitingGroups map[int]*thread
+	// inflight maps a thread group id to the thread whose address-space
+	// call (sysDesc.serial) is running; waiters holds, in arrival order,
+	// the group's threads stopped at the entry of another one. Unless
+	// concurrent is set, so only one such call per group runs at a time,
+	// and lines are in the order the kernel applied the calls.
+	inflight   map[int]*thread
+	waiters    map[int][]*thread
+	concurrent bool
+
 	wakerPid        int // Attach: the waker child's pid
 	detachRequested bool
 	fatal           error // an error that stops tracing (PTRACE_GET_SYSCALL_INFO missing on arm64)
 }
+
+// urgAtHelperExecForTest makes the tracer send SIGURG to Run's helper at
+// the entry of its execve, as the helper's Go runtime may (tests only).
+var urgAtHelperExecForTest bool
 
 // forceRegsForTest makes new tracers read registers as on kernels without
 // PTRACE_GET_SYSCALL_INFO (tests of that path set it; nothing else does).
@@ -111,11 +149,14 @@ var forceRegsForTest bool
 // tracees run under the seccomp filter.
 func newTracer(out *output, seccomp bool) *tracer {
 	return &tracer{
-		out:          out,
-		seccomp:      seccomp,
-		forceRegs:    forceRegsForTest && haveRegsFallback,
-		seccompFirst: kernelBefore(4, 8),
-		threads:      make(map[int]*thread),
+		out:           out,
+		seccomp:       seccomp,
+		forceRegs:     forceRegsForTest && haveRegsFallback,
+		seccompFirst:  kernelBefore(4, 8),
+		threads:       make(map[int]*thread),
+		exitingGroups: make(map[int]*thread),
+		inflight:      make(map[int]*thread),
+		waiters:       make(map[int][]*thread),
 	}
 }
 
@@ -161,7 +202,13 @@ func (tr *tracer) addThread(tid, tgid int, announced bool) *thread {
 // removeThread forgets tracee tid (it has been reaped or detached).
 func (tr *tracer) removeThread(tid int) {
 	if t := tr.threads[tid]; t != nil {
+		if t.waiting {
+			tr.waiters[t.tgid] = slices.DeleteFunc(tr.waiters[t.tgid], func(o *thread) bool { return o == t })
+		}
 		tr.setCall(t, nil)
+		if tr.exitingGroups[t.tgid] == t {
+			delete(tr.exitingGroups, t.tgid)
+		}
 	}
 	tr.mu.Lock()
 	delete(tr.threads, tid)
@@ -169,15 +216,39 @@ func (tr *tracer) removeThread(tid int) {
 }
 
 // setCall sets (or clears, with nil) the pending call of t, keeping the
-// count of pending fork-family calls.
+// count of pending fork-family calls; clearing an address-space call lets
+// the next waiting thread of the group start its own.
 func (tr *tracer) setCall(t *thread, c *pendingCall) {
-	if t.call != nil && t.call.desc.kind == kindFork {
+	old := t.call
+	if old != nil && old.desc.kind == kindFork {
 		tr.pendingForks--
 	}
 	t.call = c
 	if c != nil && c.desc.kind == kindFork {
 		tr.pendingForks++
 	}
+	if old != nil && old.desc.serial && tr.inflight[t.tgid] == t {
+		delete(tr.inflight, t.tgid)
+		tr.startNextWaiter(t.tgid)
+	}
+}
+
+// startNextWaiter lets the first waiting thread of group tgid (if any)
+// start its address-space call; if the group is exiting, the waiters are
+// parked instead (their calls never start).
+func (tr *tracer) startNextWaiter(tgid int) {
+	for len(tr.waiters[tgid]) > 0 {
+		w := tr.waiters[tgid][0]
+		tr.waiters[tgid] = tr.waiters[tgid][1:]
+		w.waiting = false
+		if tr.exitingGroups[tgid] != nil {
+			w.parked = true
+			continue
+		}
+		tr.onEntry(w, w.waitNr, w.waitArgs)
+		return
+	}
+	delete(tr.waiters, tgid)
 }
 
 // restart issues (or, during a barrier, queues) a ptrace restart request.
@@ -196,6 +267,11 @@ func (tr *tracer) restart(t *thread, req, sig int) {
 // the next stop must be a syscall stop (a traced call awaiting its result,
 // or no seccomp filter), else with PTRACE_CONT.
 func (tr *tracer) resume(t *thread, sig int) {
+	if caller := tr.exitingGroups[t.tgid]; caller != nil && caller != t && t.call == nil {
+		t.parked = true
+		tr.finishExitGroup(t.tgid)
+		return
+	}
 	req := unix.PTRACE_CONT
 	if !tr.seccomp || t.call != nil || t.expectEntry {
 		req = unix.PTRACE_SYSCALL
@@ -274,6 +350,12 @@ func (tr *tracer) handle(tid int, ws unix.WaitStatus) {
 		t = tr.addThread(tid, 0, false)
 	}
 	t.running = false
+	if caller := tr.exitingGroups[t.tgid]; caller != nil && caller != t && t.call == nil {
+		// Its group is exiting: keep it where it is (exit_group kills it).
+		t.parked = true
+		tr.finishExitGroup(t.tgid)
+		return
+	}
 	switch {
 	case sig == int(unix.SIGTRAP)|0x80:
 		tr.onSyscallStop(t)
@@ -480,16 +562,30 @@ func (tr *tracer) onEntry(t *thread, nr uint64, args [6]uint64) {
 		tr.resume(t, 0)
 		return
 	}
+	if t.preExec && urgAtHelperExecForTest {
+		unix.Tgkill(t.tgid, t.tid, unix.SIGURG)
+	}
+	if d.serial && !tr.concurrent {
+		if o := tr.inflight[t.tgid]; o != nil && o != t {
+			// Wait (stopped at the entry) for o's call to complete.
+			t.waiting, t.waitNr, t.waitArgs = true, nr, args
+			tr.waiters[t.tgid] = append(tr.waiters[t.tgid], t)
+			return
+		}
+		tr.inflight[t.tgid] = t
+	}
 	switch d.kind {
 	case kindExitGroup:
-		tr.snapshot("maps", t.tgid, t.tid)
-		tr.out.event(t.tid, "exit_group("+strconv.Itoa(int(int32(args[0])))+") = ?")
 		for _, o := range tr.threads {
 			if o.tgid == t.tgid {
 				o.exiting = true
 			}
 		}
 		tr.setCall(t, nil)
+		t.parked, t.exitArg = true, int32(args[0])
+		tr.exitingGroups[t.tgid] = t
+		tr.finishExitGroup(t.tgid)
+		return
 	case kindExit:
 		if tr.lastLiveThread(t) {
 			tr.snapshot("maps", t.tgid, t.tid)
@@ -522,12 +618,31 @@ func (tr *tracer) lastLiveThread(t *thread) bool {
 	return true
 }
 
+// finishExitGroup completes the exit_group of group tgid once no thread of
+// the group has a traced call in flight: writes the final @maps and the
+// exit_group line, and lets the caller go on into the kernel's group exit.
+// Until then the caller stays parked at the call's entry.
+func (tr *tracer) finishExitGroup(tgid int) {
+	t := tr.exitingGroups[tgid]
+	if t == nil || t.exitDone {
+		return
+	}
+	for _, o := range tr.threads {
+		if o.tgid == tgid && o.call != nil {
+			return
+		}
+	}
+	t.exitDone = true
+	tr.snapshot("maps", t.tgid, t.tid)
+	tr.out.event(t.tid, "exit_group("+strconv.Itoa(int(t.exitArg))+") = ?")
+	t.parked = false
+	tr.resume(t, 0)
+}
+
 // onExit prints the pending call of thread t with its result rval and
 // resumes it.
 func (tr *tracer) onExit(t *thread, rval int64) {
-	c := t.call
-	tr.setCall(t, nil)
-	if c != nil {
+	if c := t.call; c != nil {
 		text := c.text
 		if c.desc.atExit != nil {
 			w := &argWriter{tid: t.tid, b: []byte(text), n: c.nargs}
@@ -538,6 +653,7 @@ func (tr *tracer) onExit(t *thread, rval int64) {
 		if t.preExec && c.desc.kind == kindExec && rval < 0 {
 			tr.execErrno = -rval
 		}
+		tr.setCall(t, nil)
 	}
 	tr.resume(t, 0)
 }
@@ -595,19 +711,19 @@ func (tr *tracer) onExec(tid int) {
 		t.needInitial = false
 	}
 	if former != tid {
+		if old := tr.threads[tid]; old != nil && old != t {
+			tr.removeThread(tid) // the old leader: replaced, with no death report
+		}
 		tr.mu.Lock()
 		delete(tr.threads, former)
-		if old := tr.threads[tid]; old != nil && old != t {
-			// The old leader is replaced without a death report.
-			if old.call != nil {
-				tr.setCall(old, nil)
-			}
-		}
 		t.tid = tid
 		tr.threads[tid] = t
 		tr.mu.Unlock()
 	}
 	t.tgid, t.running, t.exiting = tid, false, false
+	// An exec that won against an exit_group of its group: the exit_group
+	// caller has been killed by the exec.
+	delete(tr.exitingGroups, tid)
 	name, text := "execve", ""
 	if c := t.call; c != nil && c.desc.kind == kindExec {
 		name, text = c.desc.name, c.text
@@ -616,6 +732,9 @@ func (tr *tracer) onExec(tid int) {
 	}
 	tr.out.event(tid, name+"("+text+") = 0")
 	tr.snapshot("image", tid, tid)
+	if t.preExec {
+		t.dropURG = signalPending(tid, int(unix.SIGURG))
+	}
 	t.preExec, t.expectEntry = false, false
 	tr.setCall(t, nil)
 	tr.resume(t, 0)
@@ -652,6 +771,11 @@ func (tr *tracer) onSignal(t *thread, sig int) {
 		tr.resume(t, 0)
 		return
 	}
+	if t.dropURG && sig == int(unix.SIGURG) {
+		t.dropURG = false
+		tr.resume(t, 0)
+		return
+	}
 	if !t.preExec {
 		if signalIsFatal(t.tid, sig) {
 			tr.snapshot("maps", t.tgid, t.tid)
@@ -666,7 +790,8 @@ func (tr *tracer) onSignal(t *thread, sig int) {
 func (tr *tracer) onDeath(tid int, ws unix.WaitStatus) {
 	if t := tr.threads[tid]; t != nil {
 		tr.out.event(tid, exitText(ws))
-		tr.removeThread(tid)
+		tr.removeThread(tid)       // ends the group's exiting state if t was the caller
+		tr.finishExitGroup(t.tgid) // t may have had a call in flight
 	}
 	if tid == tr.launched && tr.launched != 0 {
 		tr.mu.Lock()

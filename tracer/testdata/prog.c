@@ -203,17 +203,67 @@ static int threadexec(void) {
 	return 1;
 }
 
-/* attachee FILE: mmap/munmap every 2 ms; says its pid on stdout once, and
- * ends (exit 0, "done" to stdout) when FILE exists. */
-static int attachee(const char *file) {
-	say("pid %d\n", getpid());
+static const char *stopfile;
+
+static void *attachee_loop(void *arg) {
+	long k = (long)arg;
 	for (int i = 0;; i++) {
-		void *p = xmmap(NULL, 4096 * (1 + i % 4), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		munmap(p, 4096 * (1 + i % 4));
-		if (access(file, F_OK) == 0) break;
+		size_t len = 4096 * (1 + k * 4 + i % 4);
+		void *p = xmmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		munmap(p, len);
+		if (access(stopfile, F_OK) == 0) break;
 		usleep(2000);
 	}
+	return NULL;
+}
+
+/* attachee FILE: 3 threads (main included) mmap/munmap every 2 ms; says
+ * its pid on stdout once the threads run, and ends (exit 0, "done" to
+ * stdout) when FILE exists. */
+static int attachee(const char *file) {
+	stopfile = file;
+	pthread_t t[2];
+	for (long k = 0; k < 2; k++) pthread_create(&t[k], NULL, attachee_loop, (void *)(k + 1));
+	say("pid %d\n", getpid());
+	attachee_loop(0);
+	for (int k = 0; k < 2; k++) pthread_join(t[k], NULL);
 	say("done\n");
+	return 0;
+}
+
+static void *spin_mmap(void *arg) {
+	(void)arg;
+	for (;;) {
+		void *p = xmmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		munmap(p, 4096);
+	}
+	return NULL;
+}
+
+static void *reuse_worker(void *arg) {
+	(void)arg;
+	for (int i = 0; i < 3000; i++) {
+		void *p = xmmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		munmap(p, 4096);
+	}
+	return NULL;
+}
+
+/* reuse: 4 threads mapping and unmapping one page 3000 times each, so that
+ * one thread's mmap often returns the page another has just unmapped. */
+static int reuse(void) {
+	pthread_t t[4];
+	for (int k = 0; k < 4; k++) pthread_create(&t[k], NULL, reuse_worker, NULL);
+	for (int k = 0; k < 4; k++) pthread_join(t[k], NULL);
+	return 0;
+}
+
+/* exitrace: exit_group while 4 threads keep mapping and unmapping. */
+static int exitrace(void) {
+	pthread_t t;
+	for (int k = 0; k < 4; k++) pthread_create(&t, NULL, spin_mmap, NULL);
+	usleep(20000);
+	syscall(SYS_exit_group, 0);
 	return 0;
 }
 
@@ -229,6 +279,8 @@ int main(int argc, char **argv) {
 	if (!strcmp(m, "mmaploop") && argc > 2) return mmaploop(atoi(argv[2]));
 	if (!strcmp(m, "threads")) return threads();
 	if (!strcmp(m, "threadexec")) return threadexec();
+	if (!strcmp(m, "exitrace")) return exitrace();
+	if (!strcmp(m, "reuse")) return reuse();
 	if (!strcmp(m, "attachee") && argc > 2) return attachee(argv[2]);
 	return 2;
 }
