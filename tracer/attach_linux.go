@@ -108,7 +108,7 @@ func attachLocked(ctx context.Context, pid int, opts Options) error {
 		}
 		slices.Sort(tids)
 		for _, tid := range tids {
-			out.text("# vmscope: attached thread " + strconv.Itoa(tid) + " of process " + strconv.Itoa(pid) + "\n")
+			out.text("@thread " + strconv.Itoa(tid) + " " + strconv.Itoa(pid) + "\n")
 		}
 	})
 	tr.flushQueued()

@@ -181,7 +181,7 @@ var (
 	resultRe   = regexp.MustCompile(`^(\?|-?\d+|0x[0-9a-f]+|-1 E[A-Z0-9_]+ \([^()]+\)|\? ERESTART[A-Z_]+ \([^()]+\))$`)
 	scalarRe   = regexp.MustCompile(`^(NULL|0|-?[1-9]\d*|0x[0-9a-f]+|\d+(<[^<>]*>)?|"(\\[0-7]{3}|\\[nrtvf"\\]|[^"\\])*"(\.\.\.)?|0x[0-9a-f]+ /\* \d+ vars \*/)$`)
 	namedRe    = regexp.MustCompile(`^([a-z_]+)=(.+)$`)
-	directives = regexp.MustCompile(`^@(personality linux|arch (x86_64|aarch64)|pagesize \d+|set aslr 0)$`)
+	directives = regexp.MustCompile(`^@(personality linux|arch (x86_64|aarch64)|pagesize \d+|set aslr 0|thread \d+ \d+)$`)
 )
 
 // argCounts is the number of arguments of each traced call (clone and

@@ -639,7 +639,7 @@ func checkAttachTrace(t *testing.T, text string, pid int) []tline {
 	known := map[int]bool{pid: true}
 	for _, l := range lines[first+1 : first+3] {
 		var tid, p int
-		if _, err := fmt.Sscanf(l.raw, "# vmscope: attached thread %d of process %d", &tid, &p); err != nil || p != pid {
+		if _, err := fmt.Sscanf(l.raw, "@thread %d %d", &tid, &p); err != nil || p != pid {
 			t.Fatalf("threads not named after @image:\n%s", head(text, first+5))
 		}
 		known[tid] = true

@@ -209,9 +209,15 @@ func (r *Runner) Line(l scenario.Line) (*Event, error) {
 	case scenario.KindSignal:
 		return nil, nil
 	case scenario.KindExit:
-		p := r.process(l)
-		if p != nil {
-			r.Eng.Exit(p)
+		// strace prints an exit line for every thread: only the last
+		// thread of a group takes the process (and its address space) away.
+		switch {
+		case l.PID.Kind == scenario.PIDNum && r.Eng.Process(l.PID.Num) != nil:
+			r.Eng.ExitThread(l.PID.Num)
+		default:
+			if p := r.process(l); p != nil {
+				r.Eng.Exit(p)
+			}
 		}
 		r.Events++
 		return &Event{Pos: l.Pos, Kind: l.Kind, Text: "exit"}, nil
@@ -273,6 +279,25 @@ func (r *Runner) directive(l scenario.Line) error {
 			return err
 		}
 		r.settings = append(r.settings, [2]string{arg(0), arg(1)})
+		return nil
+	case "thread":
+		// @thread TID PID: a thread that already existed when a tracer
+		// attached (it has no clone line).
+		tid, err1 := strconv.Atoi(arg(0))
+		pid, err2 := strconv.Atoi(arg(1))
+		if err1 != nil || err2 != nil {
+			return r.errorf(l.Pos, "@thread wants a thread id and a process id, got %q", l.Text)
+		}
+		p := r.Eng.Process(pid)
+		if p == nil {
+			return r.errorf(l.Pos, "@thread %d: no process %d", tid, pid)
+		}
+		if r.Eng.Process(tid) == p {
+			return nil
+		}
+		if _, err := r.Eng.AddThread(p, tid); err != nil {
+			return r.errorf(l.Pos, "%v", err)
+		}
 		return nil
 	case "arch", "cmd", "title", "describe", "step":
 		return nil
