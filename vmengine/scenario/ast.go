@@ -262,20 +262,20 @@ func (o Op) prec() int {
 
 // Num is an integer literal. Base (10, 16 or 8) records how it was written.
 type Num struct {
-	At LineCol
+	At    LineCol
 	Value uint64
 	Base  uint8
 }
 
 // Ident is an identifier: NULL, P, PROT_READ, ...
 type Ident struct {
-	At LineCol
+	At   LineCol
 	Name string
 }
 
 // Var is a variable reference "$name" (Name excludes the '$').
 type Var struct {
-	At LineCol
+	At   LineCol
 	Name string
 }
 
@@ -295,7 +295,7 @@ type Binary struct {
 
 // CallExpr is a function-like macro: PROT_MAX(PROT_READ), makedev(1, 5).
 type CallExpr struct {
-	At LineCol
+	At   LineCol
 	Name string
 	Args []Expr
 }
@@ -303,7 +303,7 @@ type CallExpr struct {
 // Str is a string literal. Bytes holds the decoded bytes (not necessarily
 // UTF-8); Truncated is strace's "..." after the closing quote.
 type Str struct {
-	At LineCol
+	At        LineCol
 	Bytes     string
 	Truncated bool
 }
@@ -314,7 +314,7 @@ type Str struct {
 // between the angle brackets as printed (escapes are not decoded); Dev is
 // the text of a trailing "<char M:N>" / "<block M:N>" without its brackets.
 type FdPath struct {
-	At LineCol
+	At   LineCol
 	Fd   int64
 	Name string
 	Path string
@@ -324,7 +324,7 @@ type FdPath struct {
 // Array is "[a, b, c]" or, for strace's signal sets and CPU masks,
 // space-separated "[HUP INT]" (Spaced).
 type Array struct {
-	At LineCol
+	At     LineCol
 	Elems  []Expr
 	Spaced bool
 }
@@ -339,7 +339,7 @@ type Field struct {
 // Struct is "{name=expr, ...}" or space-separated "{B38400 opost ...}"
 // (Spaced).
 type Struct struct {
-	At LineCol
+	At     LineCol
 	Fields []Field
 	Spaced bool
 }
@@ -347,7 +347,7 @@ type Struct struct {
 // Named is a named argument "name=expr" in an argument list or array, as
 // strace prints clone's "flags=CLONE_VM|...".
 type Named struct {
-	At LineCol
+	At   LineCol
 	Name string
 	Expr Expr
 }
@@ -361,7 +361,7 @@ type Ellipsis struct {
 // text: "<... resuming interrupted read ...>", `@"abstract"`, and, on lines
 // that carry strace's pid or time prefix, any argument that fails to parse.
 type Raw struct {
-	At LineCol
+	At   LineCol
 	Text string
 }
 

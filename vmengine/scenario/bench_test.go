@@ -61,3 +61,16 @@ func BenchmarkEval(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLexOnly measures the lexer alone on the typical line.
+func BenchmarkLexOnly(b *testing.B) {
+	for b.Loop() {
+		var p parser
+		p.init(benchLine, Pos{File: "x", Line: 1, Col: 1})
+		p.off = strings.Index(benchLine, "mmap")
+		p.next()
+		for p.tok.kind != tEOF && p.tok.kind != tErr {
+			p.next()
+		}
+	}
+}

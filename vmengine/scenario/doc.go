@@ -36,7 +36,10 @@
 // "file:line:col: expected X, found Y".
 //
 // Entry points: ParseLine, ParseFile, ParseExpr, ParseMapsLine, Join and
-// Eval. Every Expr and Line prints back in the same syntax with String,
-// and parsing the printed form yields an equal tree. The package builds
-// for js/wasm and depends on the standard library only.
+// Eval (Line.Eval adds the file name to error positions: expression nodes
+// carry only line:col, see LineCol). Every Expr and Line prints back in
+// the same syntax with String, and parsing the printed form yields an
+// equal tree. ParseLine is built for replaying large traces: no regular
+// expressions, and the nodes of a typical line come from one allocation.
+// The package builds for js/wasm and depends on the standard library only.
 package scenario

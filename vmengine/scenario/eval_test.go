@@ -5,8 +5,13 @@ import "testing"
 // testResolver is a tiny personality for tests.
 type testResolver struct{}
 
+var (
+	testIdents = map[string]uint64{"NULL": 0, "P": 4096, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4, "AT_FDCWD": ^uint64(99)}
+	testVars   = map[string]uint64{"a": 0x10000, "zero": 0}
+)
+
 func (testResolver) Ident(name string) (uint64, bool) {
-	v, ok := map[string]uint64{"NULL": 0, "P": 4096, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4, "AT_FDCWD": ^uint64(99)}[name]
+	v, ok := testIdents[name]
 	return v, ok
 }
 
@@ -25,7 +30,7 @@ func (testResolver) Macro(name string, args []uint64) (uint64, bool) {
 }
 
 func (testResolver) Var(name string) (uint64, bool) {
-	v, ok := map[string]uint64{"a": 0x10000, "zero": 0}[name]
+	v, ok := testVars[name]
 	return v, ok
 }
 
@@ -38,6 +43,12 @@ func TestEval(t *testing.T) {
 		{"1", 1, ""},
 		{"0x7f00", 0x7f00, ""},
 		{"0644", 0644, ""},
+		{"0x00000000000000000000001", 1, ""},
+		{"0xFFFFFFFFFFFFFFFF", ^uint64(0), ""},
+		{"9999999999999999999", 9999999999999999999, ""},
+		{"18446744073709551615", ^uint64(0), ""},
+		{"0000000000000000000000000001", 1, ""},
+		{"01777777777777777777777", ^uint64(0), ""},
 		{"-1", ^uint64(0), ""},
 		{"~0", ^uint64(0), ""},
 		{"-~0", 1, ""},

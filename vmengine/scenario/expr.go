@@ -9,6 +9,10 @@ import (
 // exhaust the stack.
 const maxDepth = 200
 
+// maxChain bounds the operators of one precedence level in a row, which
+// build a left-deep tree: printing and evaluating it recurse that deep.
+const maxChain = 4096
+
 // parser holds the state of one ParseLine / ParseExpr call.
 type parser struct {
 	src     string
@@ -190,7 +194,10 @@ func (p *parser) binaryExpr(minPrec int) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	for p.tok.kind == tOp {
+	for n := 0; p.tok.kind == tOp; n++ {
+		if n == maxChain {
+			return nil, p.errAt(p.tok.start, "expression too long: more than "+strconv.Itoa(maxChain)+" operators in a row")
+		}
 		op := p.tok.op
 		prec := op.prec()
 		if prec == 0 || prec < minPrec {
@@ -244,7 +251,7 @@ func (p *parser) primary() (Expr, error) {
 	src := p.src
 	switch kind {
 	case tNum:
-		if end < len(src) && src[end] == '<' && (end+1 >= len(src) || src[end+1] != '<') {
+		if p.fdAhead(end) {
 			return p.fdPath()
 		}
 		num, base := p.tok.num, p.tok.base
@@ -253,9 +260,9 @@ func (p *parser) primary() (Expr, error) {
 	case tIdent:
 		name := src[start:end]
 		if end < len(src) {
-			if c := src[end]; c == '<' && (end+1 >= len(src) || src[end+1] != '<') {
+			if p.fdAhead(end) {
 				return p.fdPath()
-			} else if c == '(' {
+			} else if src[end] == '(' {
 				p.next() // '('
 				open := p.tok.start
 				p.next()
@@ -353,6 +360,16 @@ func (p *parser) primary() (Expr, error) {
 	return nil, p.expected("an expression")
 }
 
+// fdAhead reports whether the '<' of an fd path starts at src[i]: a
+// single '<' (not "<<"), that does not begin strace's unfinished marker.
+func (p *parser) fdAhead(i int) bool {
+	src := p.src
+	if i >= len(src) || src[i] != '<' || i+1 < len(src) && src[i+1] == '<' {
+		return false
+	}
+	return !strings.HasPrefix(src[i:], "<unfinished ...>") && !strings.HasPrefix(src[i:], "<detached ...>")
+}
+
 // fdPath parses "N<path>" where the current token is the number (or
 // identifier) and '<' follows it.
 func (p *parser) fdPath() (Expr, error) {
@@ -395,12 +412,17 @@ func splitDev(content string) (path, dev string) {
 }
 
 // scanAngle finds the '>' matching the '<' at src[i]. A backslash escapes
-// the next byte and the "->" of socket descriptions does not close. It
-// returns the offset just past the matching '>'.
+// the next byte and the "->" of socket descriptions does not close. The
+// text must not contain a ',' outside brackets, and its brackets must
+// balance: that confines the scan to the argument it is in, so that what
+// follows (which printing may space differently) never changes its
+// extent. It returns the offset just past the matching '>'.
 func scanAngle(src string, i int) (int, bool) {
 	depth := 0
+	var buf [16]byte
+	brackets := buf[:0]
 	for j := i; j < len(src); j++ {
-		switch src[j] {
+		switch c := src[j]; c {
 		case '\\':
 			j++
 		case '<':
@@ -412,6 +434,20 @@ func scanAngle(src string, i int) (int, bool) {
 			depth--
 			if depth == 0 {
 				return j + 1, true
+			}
+		case '(', '[', '{':
+			if len(brackets) == maxDepth {
+				return 0, false
+			}
+			brackets = append(brackets, closing(c))
+		case ')', ']', '}':
+			if len(brackets) == 0 || brackets[len(brackets)-1] != c {
+				return 0, false
+			}
+			brackets = brackets[:len(brackets)-1]
+		case ',':
+			if len(brackets) == 0 {
+				return 0, false
 			}
 		}
 	}
@@ -662,7 +698,7 @@ func (p *parser) list(c *listCtx) (exprs []Expr, fields []Field, spaced, unfinis
 		if p.tok.kind == tEOF {
 			return nil, nil, false, false, p.checkSep(c, &mode)
 		}
-		st := p.save()
+		st, depth := p.save(), p.depth
 		name, e, err := p.elem(inStruct)
 		if err == nil {
 			err = p.checkSep(c, &mode)
@@ -672,11 +708,13 @@ func (p *parser) list(c *listCtx) (exprs []Expr, fields []Field, spaced, unfinis
 				return nil, nil, false, false, err
 			}
 			p.restore(st)
+			p.depth = depth
+			start := p.tok.start
 			raw := p.scanRaw(c)
 			if raw == nil || p.checkSep(c, &mode) != nil {
 				return nil, nil, false, false, err
 			}
-			name, e = "", raw
+			name, e = p.reparse(raw, start, inStruct)
 		}
 		if inStruct {
 			fields = append(fields, Field{Name: name, Expr: e})
@@ -707,6 +745,25 @@ func (p *parser) list(c *listCtx) (exprs []Expr, fields []Field, spaced, unfinis
 	}
 }
 
+// reparse parses the text of a Raw element (which starts at offset start)
+// on its own. The element failed
+// to parse in place (typically because of what followed it); if its text
+// alone is a valid element, that element is returned instead of the Raw,
+// so that printing and parsing again yields the same tree.
+func (p *parser) reparse(raw *Raw, start int, inStruct bool) (string, Expr) {
+	q := *p
+	q.src = p.src[:start+len(raw.Text)]
+	q.off = start
+	q.lenient = false
+	q.next()
+	name, e, err := q.elem(inStruct)
+	if err != nil || q.tok.kind != tEOF {
+		return "", raw
+	}
+	p.nums, p.idents, p.unary, p.binary, p.fds, p.strs = q.nums, q.idents, q.unary, q.binary, q.fds, q.strs
+	return name, e
+}
+
 // scanRaw captures, as a Raw, the text from the current token up to the
 // next comma or closer at nesting depth 0 (or the unfinished marker). It
 // returns nil if there is no such end or the text is empty.
@@ -720,8 +777,8 @@ func (p *parser) scanRaw(c *listCtx) *Raw {
 	case tRBrace:
 		closer = '}'
 	}
-	var stack [64]byte
-	n := 0
+	var buf [64]byte
+	stack := buf[:0]
 	i := start
 loop:
 	for ; i < len(src); i++ {
@@ -747,28 +804,27 @@ loop:
 				i += j + 3
 			}
 		case '(', '[', '{':
-			if n == len(stack) {
-				return nil
+			if len(stack) == maxDepth {
+				return nil // deeper than any parsable expression
 			}
-			stack[n] = closing(ch)
-			n++
+			stack = append(stack, closing(ch))
 		case ')', ']', '}':
-			if n == 0 {
+			if len(stack) == 0 {
 				if ch == closer {
 					break loop
 				}
 				return nil
 			}
-			if stack[n-1] != ch {
+			if stack[len(stack)-1] != ch {
 				return nil
 			}
-			n--
+			stack = stack[:len(stack)-1]
 		case ',':
-			if n == 0 {
+			if len(stack) == 0 {
 				break loop
 			}
 		case '<':
-			if n == 0 && c.unfinished && (strings.HasPrefix(src[i:], "<unfinished ...>") || strings.HasPrefix(src[i:], "<detached ...>")) {
+			if len(stack) == 0 && c.unfinished && (strings.HasPrefix(src[i:], "<unfinished ...>") || strings.HasPrefix(src[i:], "<detached ...>")) {
 				break loop
 			}
 		}

@@ -55,6 +55,14 @@ const (
 	cHex               // 0-9, a-f, A-F
 )
 
+// hexTable maps a byte to its hex digit value, or -1.
+var hexTable = func() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(hexVal(byte(i)))
+	}
+	return t
+}()
+
 var charClass = func() (t [256]uint8) {
 	t[' '], t['\t'], t['\r'] = cSpace, cSpace, cSpace
 	for c := '0'; c <= '9'; c++ {
@@ -88,7 +96,7 @@ func (p *parser) next() {
 	ws := false
 	for i < len(src) {
 		c := src[i]
-		if charClass[c]&cSpace != 0 {
+		if c <= ' ' && (c == ' ' || c == '\t' || c == '\r') {
 			i++
 			ws = true
 			continue
@@ -261,8 +269,13 @@ func (p *parser) lexNum(t *token) {
 		base = 16
 		j = i + 2
 		k := j
-		for j < len(src) && charClass[src[j]]&cHex != 0 {
-			j++
+		for ; j < len(src); j++ {
+			d := hexTable[src[j]]
+			if d < 0 {
+				break
+			}
+			over = over || v>>60 != 0
+			v = v<<4 | uint64(d)
 		}
 		if j == k {
 			t.kind = tErr
@@ -270,17 +283,13 @@ func (p *parser) lexNum(t *token) {
 			t.end = j
 			return
 		}
-		// Leading zeros do not count towards the 16 digits that fit.
-		for k < j-1 && src[k] == '0' {
-			k++
-		}
-		over = j-k > 16
-		for ; k < j; k++ {
-			v = v<<4 | uint64(hexVal(src[k]))
-		}
 	default:
-		for j < len(src) && charClass[src[j]]&cDigit != 0 {
-			j++
+		for ; j < len(src); j++ {
+			c := src[j] - '0'
+			if c > 9 {
+				break
+			}
+			v = v*10 + uint64(c)
 		}
 		if src[i] == '0' && j > i+1 {
 			base = 8
@@ -293,12 +302,16 @@ func (p *parser) lexNum(t *token) {
 				}
 			}
 		}
-		if base == 10 && j-i <= 19 || base == 8 && j-i <= 21 {
-			// Cannot overflow: 10^19 < 2^64, 8^21 = 2^63.
+		// v is right for up to 19 decimal digits (10^19 < 2^64);
+		// recompute otherwise.
+		switch {
+		case base == 8 && j-i <= 21: // 8^21 = 2^63: cannot overflow
+			v = 0
 			for k := i; k < j; k++ {
-				v = v*base + uint64(src[k]-'0')
+				v = v<<3 | uint64(src[k]-'0')
 			}
-		} else {
+		case base == 8 || j-i > 19:
+			v = 0
 			for k := i; k < j; k++ {
 				d := uint64(src[k] - '0')
 				hi, lo := bits.Mul64(v, base)

@@ -287,7 +287,7 @@ func (p *parser) resumed(ln *Line, i int) error {
 	src := p.src
 	j := skipSpace(src, i+4)
 	k := j
-	for k < len(src) && isIdentChar(src[k]) {
+	for k < len(src) && (isIdentChar(src[k]) && (k > j || isIdentStart(src[k]))) {
 		k++
 	}
 	if k == j {
@@ -332,6 +332,7 @@ func (p *parser) tail(ln *Line) error {
 	if err != nil && p.lenient && !empty {
 		// Keep whatever strace printed as a raw value.
 		p.restore(st)
+		p.depth = 0
 		src := p.src
 		end := len(src)
 		dur := ""
@@ -472,11 +473,11 @@ func (p *parser) result(r *Result) error {
 				code = p.tokText()
 				p.next()
 			}
-			if p.atEnd() {
+			if p.tok.kind == tLParen || p.atEnd() {
 				r.Kind = ResultSignal
 				r.Signal = name
 				r.Code = code
-				return nil
+				return p.message(r)
 			}
 			p.restore(st)
 		}
@@ -596,6 +597,7 @@ func (p *parser) markedLine(ln *Line, i int, mark string) error {
 			return err
 		}
 		p.restore(st)
+		p.depth = 0
 		e = &Raw{At: p.lc(start), Text: p.src[start:]}
 	}
 	ln.Args = []Expr{e}

@@ -126,6 +126,8 @@ func TestParseErrors(t *testing.T) {
 		{"f(1.5)", "f:3:3: malformed number: unexpected '.' after 1"},
 		{"f(18446744073709551616)", "f:3:3: number 18446744073709551616 does not fit in 64 bits"},
 		{"f(0x10000000000000000)", "f:3:3: number 0x10000000000000000 does not fit in 64 bits"},
+		{"f(99999999999999999999)", "f:3:3: number 99999999999999999999 does not fit in 64 bits"},
+		{"f(02000000000000000000000)", "f:3:3: number 02000000000000000000000 does not fit in 64 bits"},
 		{"f(\"abc)", "f:3:3: unterminated string: expected '\"', found end of line"},
 		{"f(\"\\q\")", "f:3:4: unknown escape sequence \\q in string"},
 		{"f(\"\\400\")", "f:3:4: octal escape \\400 out of range"},
@@ -421,5 +423,173 @@ func TestParseFileReadError(t *testing.T) {
 	lines, errs := ParseFile("r", &errReader{})
 	if len(lines) != 1 || len(errs) != 2 || errs[1].Error() != "r:3:1: read error: boom" {
 		t.Errorf("lines %d errs %v", len(lines), errs)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	deep := strings.Repeat("(", 150)
+	undeep := strings.Repeat(")", 150)
+	// A failed deep argument on a lenient line does not leave the depth
+	// raised for the next one.
+	ln, err := ParseLine("1 f("+deep+"a b"+undeep+", "+deep+"1"+undeep+") = 0", Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ln.Args[0].(*Raw); !ok {
+		t.Errorf("arg 0 = %s, want Raw", dump(ln.Args[0]))
+	}
+	if n, ok := ln.Args[1].(*Num); !ok || n.Value != 1 {
+		t.Errorf("arg 1 = %s, want 1", dump(ln.Args[1]))
+	}
+	checkRoundTrip(t, ln)
+
+	_, err = ParseLine("f("+strings.Repeat("1+", maxChain+1)+"1)", Pos{})
+	if err == nil || !strings.Contains(err.Error(), "expression too long") {
+		t.Errorf("long chain: %v", err)
+	}
+	ln, err = ParseLine("f("+strings.Repeat("1+", maxChain-1)+"1)", Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := Eval(ln.Args[0], nil); err != nil || v != maxChain {
+		t.Errorf("long chain = %d, %v", v, err)
+	}
+	checkRoundTrip(t, ln)
+}
+
+// On lenient lines, a Raw element whose text parses on its own is parsed,
+// so that printing and reparsing is stable.
+func TestRawCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"0 A(/**/0<unfinished ...>":   "call pid=0 A(#0) unfinished",
+		"1 f(3</x><unfinished ...>":   "call pid=1 f(fd:3</x>) unfinished",
+		"1 f(a b, c d) = 0":           `call pid=1 f(raw"a b", raw"c d") = value #0`,
+		"1 f([a b, c]) = 0":           `call pid=1 f(raw"[a b, c]") = value #0`,
+		"1 f({x=1 y=2, z}) = 0":       `call pid=1 f(raw"{x=1 y=2, z}") = value #0`,
+		"1 f(x, \"a\"\"b\", y) = 0":   `call pid=1 f(x, raw"\"a\"\"b\"", y) = value #0`,
+		"1 f(1 <detached ...>":        "call pid=1 f(#1) unfinished",
+		"1 f(g(a b), [c d]) = 0":      `call pid=1 f(g(raw"a b"), [c d]) = value #0`,
+		"1 f({a=1, b=2 3}) = 0":       `call pid=1 f({a:#1, raw"b=2 3"}) = value #0`,
+		"1 f(a) = 1 2 3 <0.000001>":   `call pid=1 f(a) = value raw"1 2 3" <0.000001>`,
+		"1 f(a) = -1 ENOENT (x) junk": `call pid=1 f(a) = value raw"-1 ENOENT (x) junk"`,
+	} {
+		ln, err := ParseLine(in, Pos{})
+		if err != nil {
+			t.Errorf("ParseLine(%q): %v", in, err)
+			continue
+		}
+		if got := dumpLine(ln); got != want {
+			t.Errorf("ParseLine(%q)\n got %s\nwant %s", in, got, want)
+		}
+		checkRoundTrip(t, ln)
+	}
+}
+
+func TestNodePositionsAndStrings(t *testing.T) {
+	const in = `f(1, a, $v, -x, a+b, m(1), "s"..., 3</p>, [1], {a=1}, n=2, ..., <... r ...>)`
+	ln, err := ParseLine(in, Pos{File: "n", Line: 2, Col: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCols := []int{3, 6, 9, 13, 17, 22, 28, 36, 43, 48, 55, 60, 65}
+	wantStr := []string{"1", "a", "$v", "-x", "a+b", "m(1)", `"s"...`, "3</p>", "[1]", "{a=1}", "n=2", "...", "<... r ...>"}
+	if len(ln.Args) != len(wantCols) {
+		t.Fatalf("%d args", len(ln.Args))
+	}
+	for i, a := range ln.Args {
+		if p := a.Pos(); p.Line != 2 || p.Col != wantCols[i] || p.File != "" {
+			t.Errorf("arg %d (%s) at %v, want 2:%d", i, a, p, wantCols[i])
+		}
+		if a.String() != wantStr[i] {
+			t.Errorf("arg %d String = %q, want %q", i, a.String(), wantStr[i])
+		}
+	}
+	if got := ln.String(); got != in {
+		t.Errorf("line String = %q", got)
+	}
+	for k, want := range map[Kind]string{KindNone: "none", KindCall: "call", KindBlock: "block", KindNote: "note", Kind(99): "kind(99)"} {
+		if k.String() != want {
+			t.Errorf("Kind %d = %q", k, k.String())
+		}
+	}
+	for k, want := range map[ResultKind]string{ResultNone: "none", ResultErrno: "errno", ResultKind(9): "result(9)"} {
+		if k.String() != want {
+			t.Errorf("ResultKind %d = %q", k, k.String())
+		}
+	}
+	if OpArrow.String() != "=>" || Op(200).String() != "?" {
+		t.Error("Op.String")
+	}
+	if (&Binary{OpPos: LineCol{1, 5}}).Pos().Col != 5 {
+		t.Error("Binary without X")
+	}
+	r := Result{Kind: ResultSignal, Signal: "SIGSEGV", Code: "SEGV_ACCERR"}
+	if r.String() != "SIGSEGV SEGV_ACCERR" || (Result{}).String() != "" {
+		t.Errorf("Result.String = %q", r.String())
+	}
+}
+
+func TestMoreLines(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"touch($a, P, \"w\") = SIGSEGV <0.5>", `call touch($a, P, str"w") = signal SIGSEGV <0.5>`},
+		{"touch($a, P, \"w\") = SIGSEGV SEGV_MAPERR (Segmentation fault)", `call touch($a, P, str"w") = signal SIGSEGV SEGV_MAPERR (Segmentation fault)`},
+		{"signal(SIGINT, x) = SIG_DFL", "call signal(SIGINT, x) = value SIG_DFL"},
+		{"f() = SIGSEGV|1", "call f() = value (| SIGSEGV #1)"},
+		{"f() = SIGSEGV SEGV_MAPERR x", "x"},
+		{"f() = ? <unavailable> <0.1>", "call f() = unknown unavailable <0.1>"},
+		{"[pid 12<a b>] f()", "call pid=[pid 12<a b>] f()"},
+		{"12<a f()", "x"},
+		{"12<a<b> f()", "x"},
+		{"[pid 99999999999] f()", "x"},
+		{"[pid] f()", "x"},
+		{"[pid 1]f()", "x"},
+		{"1 [zz] f()", "x"},
+		{"1 12:00x f()", "x"},
+		{"f() <0.1> x", "x"},
+		{"f() <x>", "x"},
+		{"f(1) = 1 <0.1", "x"},
+		{"1 f() = 0 (", `call pid=1 f() = value raw"0 ("`},
+		{"1 f(<... x)", `call pid=1 f(raw"<... x")`},
+		{"f(<... x)", "x"},
+		{"1 f(\"\\q\")", `call pid=1 f(raw"\"\\q\"")`},
+		{"1 f(@\"\\q\")", `call pid=1 f(raw"@\"\\q\"")`},
+		{"1 f((a b), 2)", `call pid=1 f(raw"(a b)", #2)`},
+		{"1 f(a, {b c}, [d, e f])", `call pid=1 f(a, {b c}, [d, raw"e f"])`},
+		{"1 f(a (b), c)", `call pid=1 f(raw"a (b)", c)`},
+		{"1 f(a ]", "x"},
+		{"1 f(a /* x", "x"},
+		{"1 f(a \"x", "x"},
+		{"1 f(a \"x\\\"\" y)", `call pid=1 f(raw"a \"x\\\"\" y")`},
+		{"1 f(a /* ) */ b)", `call pid=1 f(raw"a /* ) */ b")`},
+		{"1 f(a b <unfinished ...>", `call pid=1 f(raw"a b") unfinished`},
+		{"1 f({a b]) = 0", "x"},
+		{"1 --- SIGSEGV ---", "signal pid=1 SIGSEGV"},
+		{"f(3</a,b>)", "x"},
+		{"f(3</a)b>)", "x"},
+		{"1 f(3</a,b>)", `call pid=1 f(raw"3</a", raw"b>")`},
+		{"1 f(3<UNIX-STREAM:[1->2,\"/p\"]>, 3</x (deleted)>)", `call pid=1 f(fd:3<UNIX-STREAM:[1->2,"/p"]>, fd:3</x (deleted)>)`},
+		{"1 f({0<}=>0)", `call pid=1 f((=> {raw"0<"} #0))`},
+		{"f([a (-b) (&c) (-3</x>) ~d], {a (-1)}, [-1 2])", "call f([a (- b) (& c) fd:-3</x> (~ d)], {a (- #1)}, [(- #1) #2])"},
+		{"f() = (SIGSEGV)", "call f() = value SIGSEGV"},
+		{"1 --- SIG_X ---", `signal pid=1 text="SIG_X"`},
+		{"1 +++ killed by SIG_X +++", `exit pid=1 text="killed by SIG_X"`},
+		{"1 +++ exited with 99999999999999999999 +++", `exit pid=1 text="exited with 99999999999999999999"`},
+	}
+	for _, tc := range tests {
+		ln, err := ParseLine(tc.in, Pos{})
+		if tc.want == "x" {
+			if err == nil {
+				t.Errorf("ParseLine(%q): no error, got %s", tc.in, dumpLine(ln))
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseLine(%q): %v", tc.in, err)
+			continue
+		}
+		if got := dumpLine(ln); got != tc.want {
+			t.Errorf("ParseLine(%q)\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+		checkRoundTrip(t, ln)
 	}
 }

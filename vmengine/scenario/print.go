@@ -159,8 +159,12 @@ func (w *printer) expr(e Expr) {
 			if f.Name != "" {
 				w.str(f.Name)
 				w.byte('=')
+				w.expr(f.Expr)
+			} else if i > 0 && x.Spaced {
+				w.spacedElem(f.Expr)
+			} else {
+				w.expr(f.Expr)
 			}
-			w.expr(f.Expr)
 		}
 		w.byte('}')
 	case *Named:
@@ -193,11 +197,26 @@ func (w *printer) list(es []Expr, spaced bool) {
 		if i > 0 {
 			if spaced {
 				w.byte(' ')
-			} else {
-				w.str(", ")
+				w.spacedElem(e)
+				continue
 			}
+			w.str(", ")
 		}
 		w.expr(e)
+	}
+}
+
+// spacedElem prints a space-separated element after the first. One that
+// starts with '-' or '&' is parenthesized: "[a -b]" would read as a
+// subtraction.
+func (w *printer) spacedElem(e Expr) {
+	start := len(w.b)
+	w.expr(e)
+	if len(w.b) > start && (w.b[start] == '-' || w.b[start] == '&') {
+		w.b = append(w.b, 0)
+		copy(w.b[start+1:], w.b[start:len(w.b)-1])
+		w.b[start] = '('
+		w.b = append(w.b, ')')
 	}
 }
 
@@ -255,6 +274,13 @@ func (r Result) String() string {
 func (w *printer) result(r *Result) {
 	switch r.Kind {
 	case ResultValue:
+		if id, ok := r.Expr.(*Ident); ok && isSignalName(id.Name) {
+			// "= (SIGSEGV)" is a value; "= SIGSEGV" a signal.
+			w.byte('(')
+			w.str(id.Name)
+			w.byte(')')
+			break
+		}
 		w.expr(r.Expr)
 	case ResultErrno:
 		w.str("-1 ")
@@ -265,7 +291,6 @@ func (w *printer) result(r *Result) {
 			w.byte(' ')
 			w.str(r.Code)
 		}
-		return
 	case ResultUnknown:
 		w.byte('?')
 		if r.Errno != "" {
@@ -342,18 +367,18 @@ func (w *printer) line(l *Line) {
 	case KindExit:
 		w.prefix(l)
 		w.str("+++ ")
-		switch {
-		case l.Text != "":
-			w.str(l.Text)
-		case l.Result.Kind == ResultSignal:
+		switch l.Result.Kind {
+		case ResultSignal:
 			w.str("killed by ")
 			w.str(l.Result.Signal)
 			if l.CoreDumped {
 				w.str(" (core dumped)")
 			}
-		default:
+		case ResultValue:
 			w.str("exited with ")
 			w.result(&l.Result)
+		default:
+			w.str(l.Text)
 		}
 		w.str(" +++")
 	case KindCall:
