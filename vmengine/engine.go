@@ -22,6 +22,10 @@ type Config struct {
 	GrowSize      uint64 // sgrowsiz, bytes
 	PKU           bool   // x86 protection keys (execute-only memory faults reads)
 	AnonVMAName   bool   // Linux CONFIG_ANON_VMA_NAME: prctl(PR_SET_VMA) names anonymous memory
+	// AssumeWritten: page faults are not in a trace, so when replaying one
+	// private writable anonymous memory is taken to have been written (to
+	// have an anon_vma) by the time it matters (fork).
+	AssumeWritten bool
 }
 
 // DefaultConfig returns FreeBSD 14 amd64 defaults with 4 KiB pages.

@@ -118,6 +118,10 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 	n.Object = 0
 	n.Charged = false
 	n.LFlags &^= LinuxLocked | LinuxLockOnFault
+	if pv.Map.linux && (old.Object != 0 && e.objects[old.Object].Type == ObjAnon ||
+		e.cfg.AssumeWritten && old.Object == 0 && old.LFlags&LinuxAccount != 0 && e.entryFile(old) == nil) {
+		n.LFlags |= LinuxForkedAnon // anon_vma_fork: the child's chain holds two anon_vmas
+	}
 	if old.Wired == 0 || old.Prot&ProtWrite == 0 {
 		if old.Flags&EntryNeedsCopy == 0 && old.Prot&ProtWrite != 0 {
 			pv.pmapProtect(old.Start, old.End, old.Prot&^ProtWrite)

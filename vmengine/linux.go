@@ -375,7 +375,7 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 	}
 	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
 		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: name}
-	if prot == ProtExec && e.cfg.PKU {
+	if protArg == uint64(ProtExec) && e.cfg.PKU { // the raw argument: PROT_EXEC|PROT_SEM gets key 0
 		en.PKey = vs.execOnlyPKey() // do_mmap: execute_only_pkey
 	}
 	if anon && !shared && name == "" {
@@ -612,6 +612,26 @@ func (vs *Vmspace) linuxInsert(en Entry) Entry {
 	return vs.mergeWithNext(en)
 }
 
+// assumeWritten gives private writable anonymous memory of an exec image
+// its anon_vma (an empty object) when replaying a trace: the image was
+// written while it was built, and those page faults are not in the trace.
+// Fresh mappings still merge into it (they have none yet); two separately
+// written regions, as in the kernel, do not. (Memory mapped by traced calls
+// is not assumed written: a program may map, advise, then write, and the
+// kernel merges in between. Whether such memory was written before a merge
+// is the one thing a trace without page faults cannot tell.)
+func (vs *Vmspace) assumeWritten(en Entry) Entry {
+	e := vs.eng
+	if !e.cfg.AssumeWritten || en.Object != 0 || en.Prot&ProtWrite == 0 ||
+		en.LFlags&(LinuxMayShare|LinuxIO) != 0 || en.Name != "" && en.Name[0] == '/' {
+		return en
+	}
+	o := e.allocAnon(e.atop(en.Offset + en.Size()))
+	en.Object = o.ID
+	vs.Map.put(en)
+	return en
+}
+
 // linuxPopulate faults every page of [s, t) in (mm_populate), writing
 // when the VMA is private and writable (to break COW as populate does).
 // It reports whether every page could be faulted: a hole, a PROT_NONE VMA
@@ -759,6 +779,7 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 		m.Timestamp++
 		if after != nil {
 			after(old, en)
+			en, _ = m.Lookup(en.Start) // the hook may fault pages in and change the entry
 		}
 		en = vs.mergeWithPrev(en)
 		en = vs.mergeWithNext(en)
@@ -843,7 +864,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		switch {
 		case pkey >= 0:
 			en.PKey = uint8(pkey)
-		case prot == ProtExec && vs.eng.cfg.PKU:
+		case protArg == uint64(ProtExec) && vs.eng.cfg.PKU:
 			en.PKey = vs.execOnlyPKey() // execute_only_pkey: x86 PKU makes it unreadable
 		case en.PKey == vs.ExecOnlyKey && vs.ExecOnlyKey != 0:
 			en.PKey = 0 // arch_override_mprotect_pkey: leaving PROT_EXEC drops the key
@@ -857,6 +878,11 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 			en.LFlags &^= LinuxAccount
 		}
 	}, func(old, en Entry) {
+		if old.LFlags&(LinuxShared|LinuxLocked) == LinuxLocked && old.Prot&ProtWrite == 0 && prot&ProtWrite != 0 {
+			// mprotect_fixup: locked private memory made writable is
+			// populated now (its copy-on-write is broken at once).
+			vs.populate(en.Start, en.End, true, false)
+		}
 		if old.Prot&^prot != 0 {
 			mask := prot
 			if en.Flags&EntryNeedsCopy != 0 || en.LFlags&LinuxShared == 0 {
@@ -939,7 +965,7 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 		lf |= LinuxLocked
 	}
 	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.Start >= vs.StartBrk &&
-		prev.Object == 0 && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^LinuxSoftDirty == lf && prev.Name == "" {
+		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf && prev.Name == "" {
 		vs.Map.resize(prev, newEnd)
 	} else {
 		en := Entry{Start: oldEnd, End: newEnd, Offset: oldEnd, Prot: ProtRead | ProtWrite, MaxProt: ProtAll,
@@ -1100,6 +1126,12 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					return failWhy("EINVAL", "guard regions need an unlocked normal mapping (madvise_guard_install)")
 				}
 				vs.linuxZap(en, us, ue)
+				if cur, ok := vs.Map.Lookup(us); ok && cur.Object == 0 && cur.LFlags&LinuxMayShare == 0 && e.entryFile(cur) == nil {
+					// madvise_guard_install: anon_vma_prepare
+					o := e.allocAnon(e.atop(cur.Offset + cur.Size()))
+					cur.Object = o.ID
+					vs.Map.put(cur)
+				}
 				for a := us; a < ue; a += e.cfg.PageSize {
 					vs.setGuard(e.atop(a), true)
 				}
@@ -1208,8 +1240,8 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 		lf |= LinuxLockOnFault
 	}
 	errno := vs.linuxModify(start, end, nil, func(en *Entry) {
-		if en.LFlags&LinuxIO != 0 {
-			return
+		if en.LFlags&(LinuxIO|LinuxDroppable) != 0 {
+			return // mlock_fixup leaves special and droppable memory alone
 		}
 		en.LFlags = en.LFlags&^(LinuxLocked|LinuxLockOnFault) | lf
 		en.Wired, en.Flags = 1, en.Flags|EntryUserWired

@@ -150,7 +150,11 @@ func (vs *Vmspace) remapValid(vma Entry, addr, oldLen, newLen, flags uint64) (Er
 	if flags&mremapDontUnmap != 0 && vma.LFlags&(LinuxDontExpand|LinuxIO) != 0 {
 		return "EINVAL", "MREMAP_DONTUNMAP of a VM_DONTEXPAND or VM_PFNMAP mapping (check_prep_vma)"
 	}
-	if oldLen > vma.End-addr {
+	kept := oldLen
+	if newLen < oldLen {
+		kept = newLen // a shrink may cross boundaries: the rest is only unmapped
+	}
+	if kept > vma.End-addr {
 		return "EFAULT", "the old range crosses the end of its mapping (check_prep_vma)"
 	}
 	if newLen == oldLen {
@@ -276,14 +280,18 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	}
 	switch {
 	case dontUnmap:
+		if src, ok := m.Lookup(addr); ok && src.Start == addr && src.End == addr+oldLen && src.Object != 0 && privateAnon {
+			// dontunmap_complete: the whole VMA moved, its anon_vma goes.
+			e.deallocate(src.Object)
+			src.Object = 0
+			m.put(src)
+		}
 		if src, ok := m.Lookup(addr); ok && src.LFlags&LinuxLocked != 0 {
 			vs.LockedVM -= src.Size()
 			src.LFlags &^= LinuxLocked | LinuxLockOnFault
 			src.Wired, src.Flags = 0, src.Flags&^EntryUserWired
-			m.put(src)
+			m.put(src) // vm_flags_clear: in place, no merge
 			vs.Pmap.SetWired(e.atop(src.Start), e.atop(src.End), false)
-			src = vs.mergeWithPrev(src)
-			vs.mergeWithNext(src)
 		}
 	case oldLen > 0:
 		e.deallocate(src.Object)

@@ -217,10 +217,12 @@ func (r *Runner) block(l scenario.Line) (*Event, error) {
 		} else {
 			r.Eng.Exec(p)
 		}
+		r.Eng.cfg.AssumeWritten = true // an exec image means a trace: its faults are not in it
 		if err := r.Eng.LoadImage(p, l.Maps); err != nil {
 			return nil, r.errorf(l.Pos, "%v", err)
 		}
 		r.freshImage[p.PID] = true
+		r.Eng.cfg.AssumeWritten = true // an exec image means a trace: its faults are not in it
 		r.Events++
 		return &Event{Pos: l.Pos, PID: p.PID, Call: "@image", Kind: l.Kind}, nil
 	case "maps":
@@ -370,6 +372,9 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 			en.Charged = !shared && prot&ProtWrite != 0
 		}
 		vs.Map.link(en)
+		if linux && e.cfg.AssumeWritten && en.Object == 0 && !shared && prot&ProtWrite != 0 && m.Path != "[heap]" {
+			vs.assumeWritten(en) // the kernel's image was written while it was built
+		}
 	}
 	if linux && !hasHeap(rows) {
 		if b := imageBreak(rows); b != 0 {

@@ -42,7 +42,7 @@ func (vs *Vmspace) anonOf(en *Entry) ObjID {
 // contiguous pgoff, the same anonymous name, and anon_vmas equal or one of
 // them absent.
 func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
-	const ignore = LinuxSoftDirty
+	const ignore = LinuxSoftDirty | LinuxForkedAnon
 	if prev.LFlags&LinuxIO != 0 || next.LFlags&LinuxIO != 0 {
 		return false
 	}
@@ -62,7 +62,19 @@ func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
 		return false
 	}
 	a, b := vs.anonOf(prev), vs.anonOf(next)
-	return a == 0 || b == 0 || a == b
+	// A fork child's VMA has an anon_vma (with a chain that is not
+	// singular) even where the engine saw no fault.
+	hasA := a != 0 || prev.LFlags&LinuxForkedAnon != 0
+	hasB := b != 0 || next.LFlags&LinuxForkedAnon != 0
+	switch {
+	case hasA && hasB:
+		return a == b
+	case hasA:
+		return prev.LFlags&LinuxForkedAnon == 0 // list_is_singular
+	case hasB:
+		return next.LFlags&LinuxForkedAnon == 0
+	}
+	return true
 }
 
 // mergeableNeighbors applies the personality's merge rule.

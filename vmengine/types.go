@@ -209,6 +209,7 @@ const (
 	LinuxStackNoMerge                        // MAP_STACK on 6.7+ (VM_NOHUGEPAGE via stack)
 	LinuxDroppable                           // VM_DROPPABLE (MAP_DROPPABLE, 6.11+)
 	LinuxSpecial                             // a special mapping ([vvar], [vdso]): may_split refuses
+	LinuxForkedAnon                          // the anon_vma chain is not singular (a fork child's): no merge with a VMA without anon_vma
 )
 
 // Signal is the outcome of a memory access.
