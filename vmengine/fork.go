@@ -23,6 +23,9 @@ func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
 	cv.Map.free.add(pv.Map.Min, pv.Map.Max)
 	cv.Map.Flags = pv.Map.Flags &^ MapWireFuture
 	cv.Map.unmerged = true // vmspace_fork links entries without merging them
+	// ... and gives the parent's entries COW|NEEDS_COPY without merging
+	// them either, so neighbours that now agree may stand apart there too.
+	pv.Map.unmerged = true
 	cv.Map.anonLoc = pv.Map.anonLoc
 	cv.TAddr, cv.DAddr, cv.DSize, cv.SSize, cv.MaxSAddr = pv.TAddr, pv.DAddr, pv.DSize, pv.SSize, pv.MaxSAddr
 	cv.StartBrk, cv.Brk, cv.MmapBase, cv.PKeys = pv.StartBrk, pv.Brk, pv.MmapBase, pv.PKeys

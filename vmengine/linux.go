@@ -1255,7 +1255,12 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 	}
 	if flags&1 == 0 {
 		failed := !vs.populate(start, end, true, true)
-		vs.Pmap.SetWired(e.atop(start), e.atop(end), true)
+		vs.Map.Range(start, end, func(en Entry) bool {
+			if en.LFlags&LinuxLocked != 0 {
+				vs.Pmap.SetWired(e.atop(max(en.Start, start)), e.atop(min(en.End, end)), true)
+			}
+			return true
+		})
 		if failed {
 			return failWhy("ENOMEM", "faulting the pages in failed: PROT_NONE or past the end of the file (__mm_populate)")
 		}
