@@ -5,6 +5,7 @@
 //	vmscope replay [--personality P] [--at N] [--print maps|procstat|json] [--maps-at-exec FILE] FILE
 //	vmscope trace [-o FILE] -- CMD ARGS...   (Linux)
 //	vmscope trace [-o FILE] -p PID           (Linux)
+//	vmscope serve [-addr 127.0.0.1:8080] [-traces DIR]
 package main
 
 import (
@@ -24,6 +25,9 @@ const usage = `usage:
   vmscope trace [-o FILE] -p PID
       trace a program's memory system calls (Linux, ptrace) into a file
       that replays in the linux personality
+  vmscope serve [-addr 127.0.0.1:8080] [-traces DIR]
+      serve the browser app (the engine in WebAssembly) and print its URL;
+      -traces offers a directory of trace files in the app's library
 `
 
 func main() {
@@ -46,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReplay(args[1:], stdout, stderr)
 	case "trace":
 		return cmdTrace(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
