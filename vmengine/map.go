@@ -27,6 +27,7 @@ type Map struct {
 	tree      *btree.BTreeG[mapKey] // entry start → slab slot, in address order
 	slab      []Entry               // the entries; a free slot has End == 0
 	links     []slotLink            // address-order neighbours of each slot (FreeBSD's threading)
+	scratch   [][]Entry             // reusable buffers for entriesIn
 	first     int32                 // slot of the lowest entry, -1: none
 	freeSlots []int32
 	hint      int32 // slot of the entry last found or stored (FreeBSD's splay root), -1: none
@@ -79,6 +80,7 @@ func (m *Map) clone() Map {
 	c.tree = m.tree.Clone()
 	c.slab = append([]Entry(nil), m.slab...)
 	c.links = append([]slotLink(nil), m.links...)
+	c.scratch = nil
 	c.freeSlots = append([]int32(nil), m.freeSlots...)
 	c.free = m.free.clone()
 	return c
@@ -239,11 +241,33 @@ func (m *Map) Range(start, end uint64, fn func(Entry) bool) {
 	}
 }
 
-// entriesIn returns the entries intersecting [start, end) in order.
+// entriesIn returns the entries intersecting [start, end) in order, in a
+// buffer of the map's own that the caller gives back with release (so the
+// hot paths allocate nothing); operations that nest get buffers of their own.
 func (m *Map) entriesIn(start, end uint64) []Entry {
 	var out []Entry
-	m.Range(start, end, func(e Entry) bool { out = append(out, e); return true })
+	if n := len(m.scratch); n > 0 {
+		out = m.scratch[n-1][:0]
+		m.scratch = m.scratch[:n-1]
+	}
+	s, ok := m.floorSlot(start)
+	switch {
+	case !ok:
+		s = m.first
+	case m.slab[s].End <= start:
+		s = m.links[s].next
+	}
+	for ; s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
+		out = append(out, m.slab[s])
+	}
 	return out
+}
+
+// release gives a buffer from entriesIn back for reuse.
+func (m *Map) release(buf []Entry) {
+	if cap(buf) > 0 && cap(buf) <= 1024 && len(m.scratch) < 4 {
+		m.scratch = append(m.scratch, buf[:0])
+	}
 }
 
 // put stores e, replacing the entry with the same Start or adding it.

@@ -158,5 +158,7 @@ func (vs *Vmspace) mergeList(list []Entry) {
 
 // mergeRange re-merges every entry in [start, end) with its neighbours.
 func (vs *Vmspace) mergeRange(start, end uint64) {
-	vs.mergeList(vs.Map.entriesIn(start, end))
+	list := vs.Map.entriesIn(start, end)
+	vs.mergeList(list)
+	vs.Map.release(list)
 }

@@ -258,7 +258,9 @@ func (vs *Vmspace) deleteRange(start, end uint64) Kern {
 			}
 		}
 	}
-	for _, en := range vs.clipRange(start, end) {
+	list := vs.clipRange(start, end)
+	defer vs.Map.release(list)
+	for _, en := range list {
 		if en.Wired != 0 {
 			vs.Pmap.SetWired(vs.eng.atop(en.Start), vs.eng.atop(en.End), false)
 		}
@@ -336,6 +338,7 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 	}
 	// Check pass: nothing changes unless every entry allows it.
 	list := m.entriesIn(start, end)
+	defer func() { m.release(list) }()
 	for _, en := range list {
 		if en.IsGuard() {
 			continue
