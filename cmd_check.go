@@ -62,6 +62,16 @@ func imageBlock(path string, lines []scenario.Line) (scenario.Line, error) {
 	return scenario.Line{}, fmt.Errorf("%s: no maps rows", path)
 }
 
+// streamFile runs the file at path through r line by line.
+func streamFile(r *vmengine.Runner, path string) []error {
+	f, err := os.Open(path)
+	if err != nil {
+		return []error{err}
+	}
+	defer f.Close()
+	return r.RunReader(path, f)
+}
+
 func newRunner(personality string) (*vmengine.Runner, error) {
 	var pers vmengine.Personality
 	if personality != "" {
@@ -97,9 +107,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		r.CheckInvariants = *invariants
-		lines, errs := loadFile(path, *mapsAtExec)
-		_, runErrs := r.RunLines(lines)
-		errs = append(errs, runErrs...)
+		var errs []error
+		if *mapsAtExec == "" {
+			errs = streamFile(r, path) // a trace of any length, never held whole
+		} else {
+			lines, lerrs := loadFile(path, *mapsAtExec)
+			_, runErrs := r.RunLines(lines)
+			errs = append(lerrs, runErrs...)
+		}
 		for _, err := range errs {
 			fmt.Fprintf(stdout, "%v\n", err)
 		}

@@ -73,6 +73,7 @@ func (r *Runner) Clone() *Runner {
 		c.vars[k] = v
 	}
 	c.Fails = append([]Failure(nil), r.Fails...)
+	c.argBuf = nil
 	c.freshImage = make(map[int]bool, len(r.freshImage))
 	for k, v := range r.freshImage {
 		c.freshImage[k] = v

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-
-	"vmscope/vmengine/scenario"
 )
 
 // longTrace writes a deterministic strace -f style log of n memory calls of
@@ -82,19 +80,13 @@ func BenchmarkReplay(b *testing.B) {
 	b.SetBytes(int64(len(trace)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		lines, errs := scenario.ParseFile("long.log", bytes.NewReader(trace))
-		if len(errs) > 0 {
-			b.Fatal(errs[0])
-		}
 		pers, _ := PersonalityByName("linux")
 		r := NewRunner(pers)
 		p, _ := r.Eng.NewProcess(4242)
 		p.VS.StartBrk, p.VS.Brk = 0x555555559000, 0x555555559000
 		r.mainPID, r.started = 4242, true
-		for _, l := range lines {
-			if _, err := r.Line(l); err != nil {
-				b.Fatal(err)
-			}
+		if errs := r.RunReader("long.log", bytes.NewReader(trace)); len(errs) > 0 {
+			b.Fatal(errs[0])
 		}
 		if len(r.Fails) > 0 {
 			b.Fatalf("%d differences, first: %v", len(r.Fails), r.Fails[0])

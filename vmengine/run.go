@@ -20,6 +20,7 @@ type Runner struct {
 	vars     map[string]uint64
 	mainPID  int
 	settings [][2]string // @set directives, re-applied after @personality
+	argBuf   []Arg       // reused for each line's arguments
 	// freshImage marks processes whose last event was an @image load.
 	freshImage map[int]bool
 	started    bool
@@ -391,7 +392,7 @@ func (r *Runner) mainProcess(pid int) *Process {
 
 // evalArgs turns argument expressions into Args.
 func (r *Runner) evalArgs(l scenario.Line, strict bool) ([]Arg, error) {
-	args := make([]Arg, 0, len(l.Args))
+	args := r.argBuf[:0] // personalities do not keep their arguments
 	for _, x := range l.Args {
 		a, err := r.evalArg(x, strict)
 		if err != nil {
@@ -399,6 +400,7 @@ func (r *Runner) evalArgs(l scenario.Line, strict bool) ([]Arg, error) {
 		}
 		args = append(args, a)
 	}
+	r.argBuf = args[:0]
 	return args, nil
 }
 
