@@ -32,6 +32,7 @@ type File struct {
 	Append    bool   // chflags sappnd
 	Dev       string // "08:01" for maps output
 	Inode     uint64
+	Shmem     bool              // a shmem (tmpfs) file: Linux's shmem_get_unmapped_area places it
 	data      map[uint64]uint64 // page index -> value, for pages not in the page cache
 	obj       ObjID             // vnode/device object, 0 until first mapped
 }
@@ -90,7 +91,7 @@ func (fs *FS) Create(path string) *File {
 // is named name in /proc/PID/maps.
 func (fs *FS) Shmem(name string, size uint64) *File {
 	fs.nextInode++
-	f := &File{Path: name, Kind: FileRegular, Size: size, Dev: "00:01", Inode: fs.nextInode, data: map[uint64]uint64{}}
+	f := &File{Path: name, Kind: FileRegular, Size: size, Dev: "00:01", Inode: fs.nextInode, Shmem: true, data: map[uint64]uint64{}}
 	fs.files["shmem:"+strconv.FormatUint(f.Inode, 10)] = f
 	return f
 }
@@ -102,11 +103,12 @@ func (fs *FS) External(path string) *File {
 		return f
 	}
 	kind := FileExternal
+	shmem := strings.HasPrefix(path, "/dev/shm/") || strings.HasPrefix(path, "/memfd:") || strings.HasPrefix(path, "/SYSV")
 	switch {
 	case strings.HasPrefix(path, "socket:") || strings.HasPrefix(path, "pipe:") || strings.HasPrefix(path, "anon_inode:"):
 		kind = FileSocket
 	}
-	f := &File{Path: path, Kind: kind, Size: 1 << 62, data: map[uint64]uint64{}}
+	f := &File{Path: path, Kind: kind, Size: 1 << 62, Shmem: shmem, data: map[uint64]uint64{}}
 	fs.files[path] = f
 	return f
 }

@@ -18,7 +18,7 @@ package vmengine
 // operations as scenario lines (see scenario/SYNTAX.md), ready to become a
 // testdata/linux/bug-*.scn reproducer.
 //
-// Knobs (environment): VMSCOPE_KDIFF_OPS (operations, default 10000; 2000
+// Knobs (environment): VMSCOPE_KDIFF_OPS (operations, default 50000; 2000
 // with -short), VMSCOPE_KDIFF_SEED (default 1), VMSCOPE_KDIFF_SKIP
 // (comma-separated class prefixes not to generate, e.g.
 // "madvise.MADV_COLD,mlock"), VMSCOPE_KDIFF_LOG (a file to receive the whole
@@ -1303,7 +1303,7 @@ func TestKernelDiff(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root: MAP_LOCKED and mlock without limits, MAP_FIXED below mmap_min_addr")
 	}
-	nops := int(kdEnvInt("VMSCOPE_KDIFF_OPS", 10000))
+	nops := int(kdEnvInt("VMSCOPE_KDIFF_OPS", 50000))
 	if testing.Short() {
 		nops = 2000
 	}

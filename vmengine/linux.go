@@ -267,7 +267,7 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 	if e.cfg.MaxMapEntries > 0 && vs.Map.NEntries > e.cfg.MaxMapEntries {
 		return failWhy("ENOMEM", "more than vm.max_map_count mappings (do_mmap)")
 	}
-	start, errno := vs.linuxUnmappedArea(addr, size, flags, !anon, pgoff)
+	start, errno := vs.linuxUnmappedArea(addr, size, flags, !anon && linuxTHPFile(d.File, flags), pgoff)
 	if errno != "" {
 		return failWhy(errno, "no room for the mapping, or a MAP_FIXED address that is unaligned or past TASK_SIZE (get_unmapped_area)")
 	}
@@ -534,6 +534,21 @@ func (vs *Vmspace) linuxUnmappedArea(addr, size, flags uint64, file bool, pgoff 
 		return a, ""
 	}
 	return 0, "ENOMEM"
+}
+
+// linuxTHPFile reports whether mapping f (with mmap flags) is placed by
+// thp_get_unmapped_area: regular files (ext4's f_op) and private
+// /dev/zero (get_unmapped_area_zero) are; shmem files and shared /dev/zero
+// go to shmem_get_unmapped_area, which aligns only with shmem huge pages
+// enabled (off by default), like the anonymous MAP_SHARED case.
+func linuxTHPFile(f *File, flags uint64) bool {
+	switch {
+	case f.Shmem:
+		return false
+	case f.Kind == FileDevZero:
+		return flags&lxMapType != lxMapShared
+	}
+	return true
 }
 
 // linuxFindArea searches top-down below mmap_base (falling back to
@@ -880,8 +895,9 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 	}, func(old, en Entry) {
 		if old.LFlags&(LinuxShared|LinuxLocked) == LinuxLocked && old.Prot&ProtWrite == 0 && prot&ProtWrite != 0 {
 			// mprotect_fixup: locked private memory made writable is
-			// populated now (its copy-on-write is broken at once).
-			vs.populate(en.Start, en.End, true, false)
+			// populated now (its copy-on-write is broken at once), except
+			// under MLOCK_ONFAULT (populate_vma_page_range returns early).
+			vs.populate(en.Start, en.End, en.LFlags&LinuxLockOnFault == 0, false)
 		}
 		if old.Prot&^prot != 0 {
 			mask := prot
@@ -958,13 +974,14 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 	if vs.Map.Size+newEnd-oldEnd > vs.Lim.VMem || !vs.dataAllowed(newEnd-oldEnd) {
 		return ok(vs.Brk)
 	}
-	// do_brk_flags expands the VMA ending at the old break only if it lies
-	// at or above start_brk (the bss below is never merged with [heap]).
+	// do_brk_flags expands the VMA ending at the old break only if it
+	// reaches above start_brk (vma_prev_limit): a bss ending at start_brk
+	// is never extended, but a VMA that an mmap merged across start_brk is.
 	lf := LinuxAccount
 	if vs.DefLocked {
 		lf |= LinuxLocked
 	}
-	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.Start >= vs.StartBrk &&
+	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.End > vs.StartBrk &&
 		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf && prev.Name == "" {
 		vs.Map.resize(prev, newEnd)
 	} else {
@@ -1048,6 +1065,9 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 			}
 			if behav == 18 && (en.LFlags&LinuxShared != 0 || en.LFlags&LinuxMayShare != 0 || e.entryFile(en) != nil) {
 				return failWhy("EINVAL", "MADV_WIPEONFORK only applies to private anonymous memory (madvise_vma_behavior)")
+			}
+			if behav == 17 && en.LFlags&(LinuxDroppable|LinuxIO|LinuxDontExpand) != 0 {
+				return failWhy("EINVAL", "MADV_DODUMP on droppable memory or a VM_SPECIAL mapping (madvise_vma_behavior)")
 			}
 			if behav == 19 && en.LFlags&LinuxDroppable != 0 {
 				return failWhy("EINVAL", "MADV_KEEPONFORK on droppable memory (madvise_vma_behavior)")
@@ -1142,8 +1162,18 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 			case 25: // COLLAPSE
 				anonWritten := en.Object != 0 && e.entryFile(en) == nil && en.LFlags&LinuxMayShare == 0
 				const pmd = 2 << 20
-				roomy := (en.Start+pmd-1)&^(pmd-1)+pmd <= en.End
-				if !anonWritten || en.LFlags&LinuxNoHugePage != 0 || !roomy {
+				// thp_vma_suitable_order(vma, vm_end - 2 MiB): an aligned
+				// 2 MiB below vm_end inside the VMA, in unsigned arithmetic
+				// (a VMA ending below 2 MiB passes by wrapping), and for
+				// non-anonymous VMAs pgoff congruent to the address.
+				f := e.entryFile(en)
+				shmem := f != nil && f.Shmem
+				haddr := (en.End - pmd) &^ (pmd - 1)
+				roomy := haddr >= en.Start && haddr+pmd <= en.End
+				if f != nil && (e.atop(en.Start)-e.atop(en.Offset))%e.atop(pmd) != 0 {
+					roomy = false
+				}
+				if en.LFlags&LinuxNoHugePage != 0 || !roomy || !shmem && !anonWritten {
 					return failWhy("EINVAL", "the mapping cannot hold a huge page: not written anonymous memory, VM_NOHUGEPAGE, or no aligned 2 MiB inside (madvise_collapse)")
 				}
 			case 21, 20: // PAGEOUT, COLD

@@ -139,7 +139,8 @@ func (vs *Vmspace) remapTarget(vma Entry, addr, hint, newLen uint64) (uint64, Er
 		mflags = lxMapShared
 	}
 	pgoff := (vma.Offset + addr - vma.Start) >> e.pageShift
-	return vs.linuxUnmappedArea(hint, newLen, mflags, e.entryFile(vma) != nil, pgoff)
+	f := e.entryFile(vma)
+	return vs.linuxUnmappedArea(hint, newLen, mflags, f != nil && f.Kind != FileDevZero && linuxTHPFile(f, mflags), pgoff)
 }
 
 // remapValid mirrors check_prep_vma for a remap that maps something new.
@@ -195,6 +196,11 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 				return failWhy(errno, "shrinking would split a special mapping (mremap_to)")
 			}
 			oldLen = newLen
+		}
+		// The unmapping may have taken the source itself (old_len 0
+		// lets the ranges touch): look it up again.
+		if _, found := vs.Map.Lookup(addr); !found {
+			return failWhy("EFAULT", "unmapping the destination removed the source mapping (mremap_to)")
 		}
 	} else {
 		vma, _ := vs.Map.Lookup(addr)
@@ -263,6 +269,20 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 			pt.VPN = pt.VPN - e.atop(addr) + e.atop(newAddr)
 			vs.Pmap.Enter(pt)
 		}
+		// Guard markers are page-table entries too: they move along.
+		lo, hi := e.atop(addr), e.atop(addr+min(oldLen, newLen))
+		var guards []uint64
+		for vpn := range vs.Guards {
+			if vpn >= lo && vpn < hi {
+				guards = append(guards, vpn)
+			}
+		}
+		for _, vpn := range guards {
+			vs.setGuard(vpn, false)
+		}
+		for _, vpn := range guards {
+			vs.setGuard(vpn-lo+e.atop(newAddr), true)
+		}
 	}
 	if oldLen > 0 && !dontUnmap {
 		// The source goes first (its pages stay with the object the copy
@@ -281,9 +301,20 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	switch {
 	case dontUnmap:
 		if src, ok := m.Lookup(addr); ok && src.Start == addr && src.End == addr+oldLen && src.Object != 0 && privateAnon {
-			// dontunmap_complete: the whole VMA moved, its anon_vma goes.
-			e.deallocate(src.Object)
+			// dontunmap_complete: the whole VMA moved, its anon_vma goes;
+			// a private file mapping maps its file again.
+			old := src.Object
 			src.Object = 0
+			for id, off := old, src.Offset; id != 0; {
+				o := e.objects[id]
+				if o.File != nil {
+					e.reference(id)
+					src.Object, src.Offset = id, off
+					break
+				}
+				id, off = o.Backing, off+o.BackingOffset
+			}
+			e.deallocate(old)
 			m.put(src)
 		}
 		if src, ok := m.Lookup(addr); ok && src.LFlags&LinuxLocked != 0 {
