@@ -792,12 +792,15 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 		fn(&en)
 		m.put(en)
 		m.Timestamp++
-		if after != nil {
-			after(old, en)
-			en, _ = m.Lookup(en.Start) // the hook may fault pages in and change the entry
-		}
+		// vma_modify merges first; the hook (page tables, accounting, the
+		// populate of mprotect_fixup) then works on the merged VMA.
+		piece := en
 		en = vs.mergeWithPrev(en)
 		en = vs.mergeWithNext(en)
+		if after != nil {
+			after(old, piece)
+			en, _ = m.Lookup(piece.Start) // the hook may fault pages in and change the entry
+		}
 		cur = en.End
 		if en.End > end {
 			cur = end
@@ -1147,9 +1150,14 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				}
 				vs.linuxZap(en, us, ue)
 				if cur, ok := vs.Map.Lookup(us); ok && cur.Object == 0 && cur.LFlags&LinuxMayShare == 0 && e.entryFile(cur) == nil {
-					// madvise_guard_install: anon_vma_prepare
-					o := e.allocAnon(e.atop(cur.Offset + cur.Size()))
-					cur.Object = o.ID
+					// madvise_guard_install: anon_vma_prepare, which shares a
+					// compatible neighbour's anon_vma when it can.
+					if id := vs.reusableAnon(cur); id != 0 {
+						e.reference(id)
+						cur.Object = id
+					} else {
+						cur.Object = e.allocAnon(e.atop(cur.Offset + cur.Size())).ID
+					}
 					vs.Map.put(cur)
 				}
 				for a := us; a < ue; a += e.cfg.PageSize {
