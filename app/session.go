@@ -164,39 +164,9 @@ func (s *Session) itemText(k int) string {
 		if l.Kind == scenario.KindBlock {
 			return "@" + l.Name + " " + l.Text + " (" + strconv.Itoa(len(l.Maps)) + " rows)"
 		}
-		return formatLine(l)
+		return l.Plain()
 	}
 	return strings.TrimSpace(string(s.src[it.off : it.off+it.n]))
-}
-
-// formatLine prints a call line back in the scenario syntax.
-func formatLine(l scenario.Line) string {
-	var b strings.Builder
-	if p := l.PID.String(); p != "" {
-		b.WriteString(p + " ")
-	}
-	b.WriteString(l.Name + "(")
-	for i, a := range l.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.String())
-	}
-	b.WriteString(")")
-	if l.Unfinished {
-		b.WriteString(" <unfinished ...>")
-	}
-	switch l.Result.Kind {
-	case scenario.ResultValue:
-		b.WriteString(" = " + l.Result.Expr.String())
-	case scenario.ResultErrno:
-		b.WriteString(" = -1 " + l.Result.Errno)
-	case scenario.ResultSignal:
-		b.WriteString(" = " + strings.TrimSpace(l.Result.Signal+" "+l.Result.Code))
-	case scenario.ResultUnknown:
-		b.WriteString(" = ?")
-	}
-	return b.String()
 }
 
 // Append adds source text. Complete lines are parsed and run at once; a

@@ -492,27 +492,11 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 	ev.Failed = !r.expect(l, res, args)
 	if r.CheckInvariants {
 		if err := r.Eng.Check(); err != nil {
-			r.Fails = append(r.Fails, Failure{Pos: l.Pos, Msg: "invariant broken: " + err.Error(), Line: lineText(l)})
+			r.Fails = append(r.Fails, Failure{Pos: l.Pos, Msg: "invariant broken: " + err.Error(), Line: l.CallText()})
 			ev.Failed = true
 		}
 	}
 	return ev, nil
-}
-
-func lineText(l scenario.Line) string {
-	var b strings.Builder
-	if s := l.PID.String(); s != "" {
-		b.WriteString(s + " ")
-	}
-	b.WriteString(l.Name + "(")
-	for i, a := range l.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.String())
-	}
-	b.WriteString(")")
-	return b.String()
 }
 
 // expect checks a line's expectation against res; true when it held (or
@@ -523,7 +507,7 @@ func (r *Runner) expect(l scenario.Line, res Result, args []Arg) bool {
 		if res.Why != "" && actual == res.String() {
 			actual += ": " + res.Why
 		}
-		r.Fails = append(r.Fails, Failure{Pos: l.Pos, Line: lineText(l), Expected: expected, Actual: actual})
+		r.Fails = append(r.Fails, Failure{Pos: l.Pos, Line: l.CallText(), Expected: expected, Actual: actual})
 		return false
 	}
 	okExp := true
@@ -555,7 +539,7 @@ func (r *Runner) expect(l scenario.Line, res Result, args []Arg) bool {
 		}
 		want, err := scenario.Eval(exp.Expr, resolver{r})
 		if err != nil {
-			r.Fails = append(r.Fails, Failure{Pos: exp.Pos, Line: lineText(l), Msg: err.Error()})
+			r.Fails = append(r.Fails, Failure{Pos: exp.Pos, Line: l.CallText(), Msg: err.Error()})
 			return false
 		}
 		if res.Failed() || res.Ret != want {

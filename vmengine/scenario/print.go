@@ -318,6 +318,18 @@ func (l Line) String() string {
 	return string(w.b)
 }
 
+// CallText prints the call of a line - pid, name and arguments - without
+// its time, result or strace decorations.
+func (l Line) CallText() string {
+	return Line{Kind: KindCall, PID: l.PID, Name: l.Name, Args: l.Args}.String()
+}
+
+// Plain prints the line without its timestamp and strace prefix.
+func (l Line) Plain() string {
+	l.Time, l.Extra = "", ""
+	return l.String()
+}
+
 func (w *printer) prefix(l *Line) {
 	if l.PID.Kind != PIDNone {
 		w.str(l.PID.String())
