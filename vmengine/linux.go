@@ -750,9 +750,6 @@ func (vs *Vmspace) linuxUnlockRange(s, t uint64) {
 func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(*Entry), after func(old, new Entry)) Errno {
 	m := &vs.Map
 	if _, ok := m.Lookup(start); !ok {
-		if n, okN := m.next(start); !okN || n.Start >= end {
-			return "ENOMEM"
-		}
 		return "ENOMEM"
 	}
 	cur := start
@@ -1168,21 +1165,20 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					vs.setGuard(e.atop(a), false)
 				}
 			case 25: // COLLAPSE
-				anonWritten := en.Object != 0 && e.entryFile(en) == nil && en.LFlags&LinuxMayShare == 0
-				const pmd = 2 << 20
 				// thp_vma_suitable_order(vma, vm_end - 2 MiB): an aligned
 				// 2 MiB below vm_end inside the VMA, in unsigned arithmetic
 				// (a VMA ending below 2 MiB passes by wrapping), and for
-				// non-anonymous VMAs pgoff congruent to the address.
+				// non-anonymous VMAs pgoff congruent to the address. shmem
+				// is always allowed a forced collapse; other memory must be
+				// written private anonymous memory.
+				const pmd = 2 << 20
 				f := e.entryFile(en)
-				shmem := f != nil && f.Shmem
 				haddr := (en.End - pmd) &^ (pmd - 1)
-				roomy := haddr >= en.Start && haddr+pmd <= en.End
-				if f != nil && (e.atop(en.Start)-e.atop(en.Offset))%e.atop(pmd) != 0 {
-					roomy = false
-				}
-				if en.LFlags&LinuxNoHugePage != 0 || !roomy || !shmem && !anonWritten {
-					return failWhy("EINVAL", "the mapping cannot hold a huge page: not written anonymous memory, VM_NOHUGEPAGE, or no aligned 2 MiB inside (madvise_collapse)")
+				suitable := haddr >= en.Start && haddr+pmd <= en.End &&
+					(f == nil || (e.atop(en.Start)-e.atop(en.Offset))%e.atop(pmd) == 0)
+				allowed := f != nil && f.Shmem || f == nil && en.Object != 0 && en.LFlags&LinuxMayShare == 0
+				if en.LFlags&LinuxNoHugePage != 0 || !suitable || !allowed {
+					return failWhy("EINVAL", "the mapping cannot hold a huge page: not shmem or written anonymous memory, VM_NOHUGEPAGE, or no aligned 2 MiB below its end (madvise_collapse)")
 				}
 			case 21, 20: // PAGEOUT, COLD
 				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {

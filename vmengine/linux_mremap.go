@@ -139,8 +139,8 @@ func (vs *Vmspace) remapTarget(vma Entry, addr, hint, newLen uint64) (uint64, Er
 		mflags = lxMapShared
 	}
 	pgoff := (vma.Offset + addr - vma.Start) >> e.pageShift
-	f := e.entryFile(vma)
-	return vs.linuxUnmappedArea(hint, newLen, mflags, f != nil && f.Kind != FileDevZero && linuxTHPFile(f, mflags), pgoff)
+	f := e.entryFile(vma) // private /dev/zero VMAs are anonymous: no file
+	return vs.linuxUnmappedArea(hint, newLen, mflags, f != nil && linuxTHPFile(f, mflags), pgoff)
 }
 
 // remapValid mirrors check_prep_vma for a remap that maps something new.
