@@ -74,6 +74,14 @@ func (r *Runner) Clone() *Runner {
 	}
 	c.Fails = append([]Failure(nil), r.Fails...)
 	c.argBuf = nil
+	c.history = r.history.clone()
+	c.files = append([]string(nil), r.files...)
+	if r.lastBrk != nil {
+		c.lastBrk = make(map[int]uint64, len(r.lastBrk))
+		for k, v := range r.lastBrk {
+			c.lastBrk[k] = v
+		}
+	}
 	c.freshImage = make(map[int]bool, len(r.freshImage))
 	for k, v := range r.freshImage {
 		c.freshImage[k] = v

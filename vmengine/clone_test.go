@@ -52,3 +52,30 @@ entries($a, 4*P) = 2
 		t.Fatalf("clone diverged:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestCloneHistoryIndependent: the change history behind a snapshot
+// difference's "last changed by" belongs to each runner alone after a
+// clone, across the history's chunk boundaries.
+func TestCloneHistoryIndependent(t *testing.T) {
+	r := NewRunner(nil)
+	var b strings.Builder
+	b.WriteString("mmap(NULL, 16*P, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0) = $a\n")
+	for i := 0; i < changeChunk+10; i++ {
+		b.WriteString("mprotect($a, P, PROT_READ) = 0\n")
+	}
+	runText(t, r, b.String())
+	c := r.Clone()
+	a := r.Vars()["a"]
+	runText(t, r, "\nmprotect($a+P, P, PROT_READ) = 0\n")       // line 2
+	runText(t, c, "\n\n\nmprotect($a+2*P, P, PROT_READ) = 0\n") // line 4
+	pid := r.MainPID()
+	if got := r.cause(pid, a+2*4096, a+3*4096); !strings.HasSuffix(got, ":1:1") {
+		t.Errorf("original: %s, want the mmap on line 1 (the clone's change must not show)", got)
+	}
+	if got := c.cause(pid, a+2*4096, a+3*4096); !strings.HasSuffix(got, ":4:1") {
+		t.Errorf("clone: %s, want its own mprotect on line 4", got)
+	}
+	if got := c.cause(pid, a+4096, a+2*4096); !strings.HasSuffix(got, ":1:1") {
+		t.Errorf("clone: %s, want the mmap on line 1 (the original's change must not show)", got)
+	}
+}

@@ -740,14 +740,14 @@ func (vs *Vmspace) linuxUnlockRange(s, t uint64) {
 	})
 }
 
-// linuxModify applies fn (a pure change of the entry's fields) to every
+// linuxModify applies fn (a pure function of the entry's fields) to every
 // VMA in [start, end) that it changes, after clipping, calls after with the
 // old and new values (for page tables and accounting), and merges each with
 // its neighbours: the shape of mprotect_fixup, madvise
 // and mlock_fixup (vma_modify). It stops with ENOMEM at a hole, after
 // the VMAs before it were changed (Linux is not atomic). check may refuse
 // a VMA before it is changed.
-func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(*Entry), after func(old, new Entry)) Errno {
+func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn func(Entry) Entry, after func(old, new Entry)) Errno {
 	m := &vs.Map
 	if _, ok := m.Lookup(start); !ok {
 		return "ENOMEM"
@@ -763,9 +763,7 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 				return errno
 			}
 		}
-		probe := en
-		fn(&probe)
-		if probe == en {
+		if fn(en) == en {
 			// Nothing changes: no split (mprotect_fixup, madvise_update_vma
 			// and mlock_fixup return early).
 			cur = min(en.End, end)
@@ -786,7 +784,7 @@ func (vs *Vmspace) linuxModify(start, end uint64, check func(Entry) Errno, fn fu
 			en = vs.clipEnd(en, end)
 		}
 		old := en
-		fn(&en)
+		en = fn(en)
 		m.put(en)
 		m.Timestamp++
 		// vma_modify merges first; the hook (page tables, accounting, the
@@ -873,7 +871,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 			return "ENOMEM"
 		}
 		return ""
-	}, func(en *Entry) {
+	}, func(en Entry) Entry {
 		old := en.Prot
 		en.Prot = prot
 		switch {
@@ -887,11 +885,12 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		switch {
 		case prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0:
 			en.LFlags |= LinuxAccount
-		case prot&ProtWrite == 0 && en.LFlags&LinuxAccount != 0 && en.Object == 0 && e.entryFile(*en) == nil && en.Name == "":
+		case prot&ProtWrite == 0 && en.LFlags&LinuxAccount != 0 && en.Object == 0 && e.entryFile(en) == nil && en.Name == "":
 			// mprotect_fixup: anonymous memory without an anon_vma gives
 			// its commit charge back when it stops being writable.
 			en.LFlags &^= LinuxAccount
 		}
+		return en
 	}, func(old, en Entry) {
 		if old.LFlags&(LinuxShared|LinuxLocked) == LinuxLocked && old.Prot&ProtWrite == 0 && prot&ProtWrite != 0 {
 			// mprotect_fixup: locked private memory made writable is
@@ -1077,8 +1076,9 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				cur = segEnd // ksm_madvise: KSM cannot handle this VMA, a silent no-op
 				continue
 			}
-			vs.linuxModify(cur, segEnd, nil, func(x *Entry) {
+			vs.linuxModify(cur, segEnd, nil, func(x Entry) Entry {
 				x.LFlags = x.LFlags&^flagClear | flagSet
+				return x
 			}, nil)
 			cur = segEnd
 		}
@@ -1273,12 +1273,13 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 	if flags&1 != 0 {
 		lf |= LinuxLockOnFault
 	}
-	errno := vs.linuxModify(start, end, nil, func(en *Entry) {
+	errno := vs.linuxModify(start, end, nil, func(en Entry) Entry {
 		if en.LFlags&(LinuxIO|LinuxDroppable) != 0 {
-			return // mlock_fixup leaves special and droppable memory alone
+			return en // mlock_fixup leaves special and droppable memory alone
 		}
 		en.LFlags = en.LFlags&^(LinuxLocked|LinuxLockOnFault) | lf
 		en.Wired, en.Flags = 1, en.Flags|EntryUserWired
+		return en
 	}, func(old, en Entry) {
 		if old.LFlags&LinuxLocked == 0 && en.LFlags&LinuxLocked != 0 {
 			vs.LockedVM += en.Size()
@@ -1322,9 +1323,10 @@ func (lx linux) munlock(e *Engine, p *Process, addr, length uint64) (Result, boo
 
 func (vs *Vmspace) linuxUnlock(start, end uint64) Errno {
 	e := vs.eng
-	errno := vs.linuxModify(start, end, nil, func(en *Entry) {
+	errno := vs.linuxModify(start, end, nil, func(en Entry) Entry {
 		en.LFlags &^= LinuxLocked | LinuxLockOnFault
 		en.Wired, en.Flags = 0, en.Flags&^EntryUserWired
+		return en
 	}, func(old, en Entry) {
 		if old.LFlags&LinuxLocked != 0 {
 			vs.LockedVM -= en.Size()
@@ -1357,9 +1359,10 @@ func (lx linux) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
 			if how&4 != 0 {
 				lf |= LinuxLockOnFault
 			}
-			vs.linuxModify(en.Start, en.End, nil, func(x *Entry) {
+			vs.linuxModify(en.Start, en.End, nil, func(x Entry) Entry {
 				x.LFlags |= lf
 				x.Wired, x.Flags = 1, x.Flags|EntryUserWired
+				return x
 			}, func(_, x Entry) { vs.LockedVM += x.Size() })
 			if how&4 == 0 {
 				vs.linuxPopulate(en.Start, en.End, true)
@@ -1459,7 +1462,7 @@ func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
 	if bad {
 		return fail("EBADF")
 	}
-	vs.linuxModify(addr, end, nil, func(en *Entry) { en.Name = name }, nil)
+	vs.linuxModify(addr, end, nil, func(en Entry) Entry { en.Name = name; return en }, nil)
 	return ok(0)
 }
 

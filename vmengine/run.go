@@ -29,7 +29,7 @@ type Runner struct {
 	Fails      []Failure
 	// history records which event last changed which range, so that a
 	// snapshot difference can name its cause.
-	history []change
+	history changeLog
 	files   []string // file names of history positions
 	lastBrk map[int]uint64
 	// Skipped counts strace lines for calls the engine does not model
@@ -58,7 +58,7 @@ func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
 		lo, hi = res.Ret, res.Ret+argv(args, 1)
 	case "mremap":
 		lo, hi = argv(args, 0), argv(args, 0)+argv(args, 1)
-		r.history = append(r.history, r.change(pid, res.Ret, res.Ret+argv(args, 2), l.Pos))
+		r.history.add(r.change(pid, res.Ret, res.Ret+argv(args, 2), l.Pos))
 	case "brk", "break", "obreak":
 		prev, seen := r.lastBrk[pid]
 		if r.lastBrk == nil {
@@ -79,7 +79,51 @@ func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
 	default:
 		return
 	}
-	r.history = append(r.history, r.change(pid, lo, hi, l.Pos))
+	r.history.add(r.change(pid, lo, hi, l.Pos))
+}
+
+// changeLog is the runner's history of changes, in chunks of fixed size:
+// appending never copies what is recorded, and a clone shares the full
+// chunks, which are never written again.
+type changeLog struct{ chunks [][]change }
+
+const changeChunk = 4096
+
+// add appends c.
+func (h *changeLog) add(c change) {
+	n := len(h.chunks)
+	if n == 0 || len(h.chunks[n-1]) == changeChunk {
+		h.chunks = append(h.chunks, make([]change, 0, changeChunk))
+		n++
+	}
+	h.chunks[n-1] = append(h.chunks[n-1], c)
+}
+
+// clone returns a log with the same changes that appends independently
+// of h: the full chunks are shared, the last one is copied.
+func (h changeLog) clone() changeLog {
+	n := len(h.chunks)
+	if n == 0 {
+		return changeLog{}
+	}
+	chunks := append(make([][]change, 0, n+1), h.chunks...)
+	last := make([]change, len(h.chunks[n-1]), changeChunk)
+	copy(last, h.chunks[n-1])
+	chunks[n-1] = last
+	return changeLog{chunks: chunks}
+}
+
+// lastMatch returns the most recent change for which match is true.
+func (h *changeLog) lastMatch(match func(change) bool) (change, bool) {
+	for i := len(h.chunks) - 1; i >= 0; i-- {
+		chunk := h.chunks[i]
+		for j := len(chunk) - 1; j >= 0; j-- {
+			if match(chunk[j]) {
+				return chunk[j], true
+			}
+		}
+	}
+	return change{}, false
 }
 
 func (r *Runner) change(pid int, lo, hi uint64, pos scenario.Pos) change {
@@ -93,12 +137,12 @@ func (r *Runner) change(pid int, lo, hi uint64, pos scenario.Pos) change {
 
 // cause returns the last recorded event of pid that changed [lo, hi).
 func (r *Runner) cause(pid int, lo, hi uint64) string {
-	for i := len(r.history) - 1; i >= 0; i-- {
-		c := r.history[i]
-		if int(c.pid) == pid && c.lo < hi && lo < c.hi {
-			pos := scenario.Pos{File: r.files[c.file], Line: int(c.line), Col: int(c.col)}
-			return fmt.Sprintf("last changed by the event at %v", pos)
-		}
+	c, found := r.history.lastMatch(func(c change) bool {
+		return int(c.pid) == pid && c.lo < hi && lo < c.hi
+	})
+	if found {
+		pos := scenario.Pos{File: r.files[c.file], Line: int(c.line), Col: int(c.col)}
+		return fmt.Sprintf("last changed by the event at %v", pos)
 	}
 	return "no traced call changed this range: it comes from the exec image"
 }
@@ -223,7 +267,11 @@ func (r *Runner) Line(l scenario.Line) (*Event, error) {
 		r.Events++
 		return &Event{Pos: l.Pos, Kind: l.Kind, Text: "exit"}, nil
 	case scenario.KindCall:
-		return r.call(l)
+		ev := new(Event)
+		if ok, err := r.call(l, ev); !ok {
+			return nil, err
+		}
+		return ev, nil
 	}
 	return nil, nil
 }
@@ -445,8 +493,11 @@ func (r *Runner) evalArg(x scenario.Expr, strict bool) (Arg, error) {
 	return Arg{Val: n}, err
 }
 
-// call executes one call line and checks its expectation.
-func (r *Runner) call(l scenario.Line) (*Event, error) {
+// call executes one call line and checks its expectation. It reports
+// whether the line was an event, and then fills *ev with it; a call the
+// trace makes on something the engine does not model is no event (and
+// no error when the line comes from a trace).
+func (r *Runner) call(l scenario.Line, ev *Event) (bool, error) {
 	loose := lenient(l)
 	p := r.process(l)
 	if p == nil {
@@ -454,21 +505,23 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 			if l.PID.Kind == scenario.PIDNum && r.mainPID != 0 {
 				// A task strace shows before its creator's clone returned.
 				r.Skipped++
-				return nil, nil
+				return false, nil
 			}
 		}
-		return nil, r.errorf(l.Pos, "no process %s (bind it first, e.g. fork() = $child)", l.PID.String())
+		return false, r.errorf(l.Pos, "no process %s (bind it first, e.g. fork() = $child)", l.PID.String())
 	}
-	defer delete(r.freshImage, p.PID)
+	if len(r.freshImage) > 0 {
+		defer delete(r.freshImage, p.PID)
+	}
 	if loose && traceFileCall[l.Name] {
 		// A real trace's files are not in the engine's file system: fds
 		// reach mmap as "3</path>" instead.
 		r.Skipped++
-		return nil, nil
+		return false, nil
 	}
 	args, err := r.evalArgs(l, !loose)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if loose {
 		for i := range args {
@@ -477,18 +530,18 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 	}
 	res, known, err := r.exec(p, l, args)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if !known {
 		if loose {
 			r.Skipped++
-			return nil, nil
+			return false, nil
 		}
-		return nil, r.errorf(l.Pos, "unknown call %s for personality %s", l.Name, r.Pers.Name())
+		return false, r.errorf(l.Pos, "unknown call %s for personality %s", l.Name, r.Pers.Name())
 	}
 	r.Events++
 	r.remember(p.PID, l, args, res)
-	ev := &Event{Pos: l.Pos, PID: p.PID, Call: l.Name, Result: res, Kind: l.Kind}
+	*ev = Event{Pos: l.Pos, PID: p.PID, Call: l.Name, Result: res, Kind: l.Kind}
 	ev.Failed = !r.expect(l, res, args)
 	if r.CheckInvariants {
 		if err := r.Eng.Check(); err != nil {
@@ -496,7 +549,7 @@ func (r *Runner) call(l scenario.Line) (*Event, error) {
 			ev.Failed = true
 		}
 	}
-	return ev, nil
+	return true, nil
 }
 
 // expect checks a line's expectation against res; true when it held (or

@@ -1,10 +1,14 @@
 package vmengine
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"vmscope/vmengine/scenario"
 )
@@ -75,4 +79,124 @@ func TestRunReaderBadInput(t *testing.T) {
 	if r.Passed != 1 {
 		t.Errorf("passed = %d, want the good mmap line checked (fails %v)", r.Passed, r.Fails)
 	}
+}
+
+// TestRunReaderSplitCalls streams a long trace in which every seventh call
+// comes as strace's unfinished and resumed halves, so that halves straddle
+// the reader's batches and arenas, and requires the result of RunLines.
+func TestRunReaderSplitCalls(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 2000
+	}
+	var b strings.Builder
+	for i, line := range strings.Split(strings.TrimSpace(string(longTrace(n))), "\n") {
+		open := strings.IndexByte(line, '(')
+		comma := strings.IndexByte(line, ',')
+		if i%7 != 3 || comma < 0 {
+			b.WriteString(line + "\n")
+			continue
+		}
+		head := line[:strings.LastIndexByte(line[:open], ' ')+1] // "pid ts "
+		name := line[len(head):open]
+		b.WriteString(line[:comma+1] + " <unfinished ...>\n")
+		b.WriteString(head + "<... " + name + " resumed>" + line[comma+1:] + "\n")
+	}
+	trace := b.String()
+	if c := strings.Count(trace, "resumed>"); c < n/8 {
+		t.Fatalf("only %d calls split", c)
+	}
+
+	prepare := func() *Runner {
+		pers, _ := PersonalityByName("linux")
+		r := NewRunner(pers)
+		p, _ := r.Eng.NewProcess(4242)
+		p.VS.StartBrk, p.VS.Brk = 0x555555559000, 0x555555559000
+		r.mainPID, r.started = 4242, true
+		return r
+	}
+	whole := prepare()
+	lines, perrs := scenario.ParseFile("split.log", strings.NewReader(trace))
+	_, rerrs := whole.RunLines(lines)
+	streamed := prepare()
+	serrs := streamed.RunReader("split.log", strings.NewReader(trace))
+	if len(perrs)+len(rerrs)+len(serrs) != 0 {
+		t.Fatalf("errors: parse %v, whole %v, streamed %v", perrs, rerrs, serrs)
+	}
+	if len(whole.Fails)+len(streamed.Fails) != 0 {
+		t.Fatalf("differences: whole %v, streamed %v", whole.Fails, streamed.Fails)
+	}
+	if whole.Events < n || streamed.Events != whole.Events || streamed.Passed != whole.Passed {
+		t.Errorf("events %d/%d, passed %d/%d (want ≥ %d events)", whole.Events, streamed.Events, whole.Passed, streamed.Passed, n)
+	}
+	if a, b := finalState(whole.Eng), finalState(streamed.Eng); a != b {
+		t.Errorf("final address spaces differ")
+	}
+}
+
+// TestLineSource splits inputs read in every way a reader may deliver
+// them: whole, a byte at a time, with a line longer than a read block, and
+// without a final newline; a read error ends the lines and is kept.
+func TestLineSource(t *testing.T) {
+	long := strings.Repeat("x", 3*lineSourceBlock/2)
+	in := "a\n\nb c\r\n" + long + "\nlast"
+	want := []string{"a\n", "\n", "b c\r\n", long + "\n", "last"}
+	for _, tc := range []struct {
+		name string
+		rd   io.Reader
+	}{
+		{"whole", strings.NewReader(in)},
+		{"bytes", iotest.OneByteReader(strings.NewReader(in))},
+		{"halves", iotest.HalfReader(strings.NewReader(in))},
+		{"data+EOF", iotest.DataErrReader(strings.NewReader(in))},
+	} {
+		src := lineSource{rd: tc.rd}
+		var got []string
+		for {
+			s, more := src.line()
+			if !more {
+				break
+			}
+			got = append(got, s)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d lines %.40q, want %d %.40q", tc.name, len(got), got, len(want), want)
+		}
+		if src.err != io.EOF {
+			t.Errorf("%s: err %v, want EOF", tc.name, src.err)
+		}
+	}
+	bad := errors.New("disk on fire")
+	src := lineSource{rd: io.MultiReader(strings.NewReader("a\nb"), iotest.ErrReader(bad))}
+	var got []string
+	for s, more := src.line(); more; s, more = src.line() {
+		got = append(got, s)
+	}
+	if !slices.Equal(got, []string{"a\n", "b"}) || src.err != bad {
+		t.Errorf("error reader: lines %q, err %v", got, src.err)
+	}
+	r := NewRunner(nil)
+	errs := r.RunReader("x.scn", io.MultiReader(strings.NewReader("mmap(NULL, P, PROT_READ, MAP_PRIVATE|MAP_ANON, -1, 0) = $a\n"), iotest.ErrReader(bad)))
+	if len(errs) != 1 || errs[0] != bad || r.Passed != 1 {
+		t.Errorf("RunReader over a failing reader: errs %v, passed %d", errs, r.Passed)
+	}
+}
+
+// TestLineSourceBound: a stream without newlines ends with an error once
+// the line passes the bound instead of taking all memory.
+func TestLineSourceBound(t *testing.T) {
+	src := lineSource{rd: iotest.HalfReader(endless{})}
+	if s, more := src.line(); more || src.err == nil || !strings.Contains(src.err.Error(), "longer than") {
+		t.Fatalf("line %d bytes, more %v, err %v", len(s), more, src.err)
+	}
+}
+
+// endless reads as an infinite run of 'x'.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }

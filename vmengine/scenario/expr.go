@@ -22,6 +22,7 @@ type parser struct {
 	tok     token
 	lenient bool // strace-produced line: unparsable arguments become Raw
 	depth   int
+	arena   *Arena // where slabs come from; nil: a new slab per line
 	errMsg  string // message of the last tErr token
 
 	// Slices that nodes are carved from, to keep the number of
@@ -47,10 +48,15 @@ type slab struct {
 	strs   [1]Str
 }
 
-// useSlab allocates a slab and carves the node slices from it. It returns
-// the slab's argument slice.
+// useSlab takes a slab (from the parser's arena, or a new one) and carves
+// the node slices from it. It returns the slab's argument slice.
 func (p *parser) useSlab() []Expr {
-	s := new(slab)
+	var s *slab
+	if p.arena != nil {
+		s = p.arena.take()
+	} else {
+		s = new(slab)
+	}
 	p.nums = s.nums[:0]
 	p.idents = s.idents[:0]
 	p.unary = s.unary[:0]
@@ -58,6 +64,31 @@ func (p *parser) useSlab() []Expr {
 	p.fds = s.fds[:0]
 	p.strs = s.strs[:0]
 	return s.args[:0]
+}
+
+// Arena holds the node slabs of parsed lines for reuse: ParseLineIn carves
+// a line's nodes from it and Reset takes them all back, so that a stream of
+// lines parses without allocating nodes. A line parsed in an arena is valid
+// until the arena's next Reset; a caller that keeps a line longer parses it
+// with ParseLine instead. The zero Arena is ready to use.
+type Arena struct {
+	slabs []*slab
+	used  int
+}
+
+// Reset makes every slab reusable. The lines parsed in the arena since the
+// last Reset must no longer be used.
+func (a *Arena) Reset() { a.used = 0 }
+
+// take returns a zeroed slab: a reused one when the arena has one free.
+func (a *Arena) take() *slab {
+	if a.used == len(a.slabs) {
+		a.slabs = append(a.slabs, new(slab))
+	} else {
+		*a.slabs[a.used] = slab{}
+	}
+	a.used++
+	return a.slabs[a.used-1]
 }
 
 // state is a saved lexer position for backtracking: the offset where the

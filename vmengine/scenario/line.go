@@ -13,8 +13,15 @@ import (
 // cannot represent becomes a *Raw instead of an error. ParseLine never
 // panics; on error the returned Line is partial and must not be used.
 func ParseLine(text string, pos Pos) (Line, error) {
+	return ParseLineIn(nil, text, pos)
+}
+
+// ParseLineIn is ParseLine with the line's nodes carved from arena a (nil:
+// allocated as ParseLine does). The line is valid until a.Reset.
+func ParseLineIn(a *Arena, text string, pos Pos) (Line, error) {
 	var p parser
 	p.init(text, pos)
+	p.arena = a
 	var ln Line
 	err := p.line(&ln)
 	return ln, err
