@@ -120,6 +120,35 @@ func (fs *freeSet) floor(a uint64) int32 {
 	return best
 }
 
+// floorPath is floor that records its descent in fs.path: the floor node,
+// when there is one, is fs.path[at] and fs.path[:at+1] the path to it. succ
+// is the node with the smallest start above a (nilNode if none).
+func (fs *freeSet) floorPath(a uint64) (at int, succ int32) {
+	fs.path = fs.path[:0]
+	at, succ = -1, nilNode
+	for t := fs.root; t != nilNode; {
+		fs.path = append(fs.path, t)
+		if n := &fs.nodes[t]; n.start <= a {
+			at = len(fs.path) - 1
+			t = n.right
+		} else {
+			succ = t
+			t = n.left
+		}
+	}
+	return at, succ
+}
+
+// setIntervalOnPath changes the interval of fs.path[at] to [s, e) and
+// fixes the maxima above it. Pre: fs.path[:at+1] is the path to that node
+// (floorPath), and the change keeps it between its neighbours in order.
+func (fs *freeSet) setIntervalOnPath(at int, s, e uint64) {
+	fs.path = fs.path[:at+1]
+	t := fs.path[at]
+	fs.nodes[t].start, fs.nodes[t].end = s, e
+	fs.fixPath()
+}
+
 // contains reports whether [s, e) is wholly free.
 func (fs *freeSet) contains(s, e uint64) bool {
 	i := fs.floor(s)
@@ -135,20 +164,52 @@ func (fs *freeSet) intervalAt(a uint64) (uint64, uint64, bool) {
 	return fs.nodes[i].start, fs.nodes[i].end, true
 }
 
+// insertNode adds the interval [s, e). Pre: no interval starts at s. It
+// descends to where the new node's priority puts it, raising the maximum
+// sizes on the way, and splits only the subtree it takes the place of: the
+// treap that results is the one the keys and priorities determine.
 func (fs *freeSet) insertNode(s, e uint64) {
-	l, r := fs.split(fs.root, s)
-	fs.root = fs.merge(fs.merge(l, fs.alloc(s, e)), r)
+	x := fs.alloc(s, e) // may move fs.nodes: take no pointers before
+	prio, size := fs.nodes[x].prio, e-s
+	link := &fs.root
+	for t := *link; t != nilNode && fs.nodes[t].prio >= prio; t = *link {
+		n := &fs.nodes[t]
+		n.maxSize = max(n.maxSize, size)
+		if s < n.start {
+			link = &n.left
+		} else {
+			link = &n.right
+		}
+	}
+	l, r := fs.split(*link, s)
+	fs.nodes[x].left, fs.nodes[x].right = l, r
+	fs.fix(x)
+	*link = x
 	fs.count++
 }
 
+// deleteKey removes the interval starting at s, if there is one: its
+// children's merge takes its place, and the maximum sizes above it are
+// recomputed.
 func (fs *freeSet) deleteKey(s uint64) {
-	l, r := fs.split(fs.root, s)
-	m, r2 := fs.split(r, s+1)
-	if m != nilNode {
-		fs.release(m)
-		fs.count--
+	fs.path = fs.path[:0]
+	link := &fs.root
+	for t := *link; t != nilNode; t = *link {
+		n := &fs.nodes[t]
+		switch {
+		case s < n.start:
+			link = &n.left
+		case s > n.start:
+			link = &n.right
+		default:
+			*link = fs.merge(n.left, n.right)
+			fs.release(t)
+			fs.count--
+			fs.fixPath()
+			return
+		}
+		fs.path = append(fs.path, t)
 	}
-	fs.root = fs.merge(l, r2)
 }
 
 // pathTo descends from the root to the node with start == key (which must
@@ -171,10 +232,17 @@ func (fs *freeSet) pathTo(key uint64) int32 {
 }
 
 // fixPath recomputes the max-size augmentation along the recorded path,
-// bottom-up.
+// bottom-up, after a change below or at its last node. It stops at the
+// first node whose maximum does not change: the ones above depend on
+// nothing else that changed.
 func (fs *freeSet) fixPath() {
 	for i := len(fs.path) - 1; i >= 0; i-- {
-		fs.fix(fs.path[i])
+		t := fs.path[i]
+		old := fs.nodes[t].maxSize
+		fs.fix(t)
+		if fs.nodes[t].maxSize == old {
+			return
+		}
 	}
 }
 
@@ -192,18 +260,18 @@ func (fs *freeSet) add(s, e uint64) {
 	if s >= e {
 		return
 	}
-	left := fs.floor(s)
-	joinLeft := left != nilNode && fs.nodes[left].end == s
-	right := fs.floor(e)
+	// No interval starts inside [s, e), so the one right after s is the
+	// only one that can start at e.
+	at, right := fs.floorPath(s)
+	joinLeft := at >= 0 && fs.nodes[fs.path[at]].end == s
 	joinRight := right != nilNode && fs.nodes[right].start == e
 	switch {
 	case joinLeft && joinRight:
-		ls, re := fs.nodes[left].start, fs.nodes[right].end
+		ls, re := fs.nodes[fs.path[at]].start, fs.nodes[right].end
 		fs.deleteKey(e)
 		fs.setInterval(ls, ls, re)
 	case joinLeft:
-		ls := fs.nodes[left].start
-		fs.setInterval(ls, ls, e)
+		fs.setIntervalOnPath(at, fs.nodes[fs.path[at]].start, e)
 	case joinRight:
 		re := fs.nodes[right].end
 		fs.setInterval(e, s, re)
@@ -217,17 +285,18 @@ func (fs *freeSet) remove(s, e uint64) {
 	if s >= e {
 		return
 	}
-	i := fs.floor(s)
+	at, _ := fs.floorPath(s)
+	i := fs.path[at]
 	gs, ge := fs.nodes[i].start, fs.nodes[i].end
 	switch {
 	case gs == s && e == ge:
 		fs.deleteKey(gs)
 	case gs == s:
-		fs.setInterval(gs, e, ge)
+		fs.setIntervalOnPath(at, e, ge)
 	case e == ge:
-		fs.setInterval(gs, gs, s)
+		fs.setIntervalOnPath(at, gs, s)
 	default:
-		fs.setInterval(gs, gs, s)
+		fs.setIntervalOnPath(at, gs, s)
 		fs.insertNode(e, ge)
 	}
 }

@@ -103,13 +103,43 @@ func TestFreeSetAgainstBitmap(t *testing.T) {
 			want = append(want, [2]uint64{i, j})
 			i = j
 		}
-		if len(runs) != len(want) {
-			t.Fatalf("step %d: free runs %v want %v", step, runs, want)
+		if len(runs) != len(want) || fs.count != len(want) {
+			t.Fatalf("step %d: count %d, free runs %v want %v", step, fs.count, runs, want)
 		}
 		for i := range runs {
 			if runs[i] != want[i] {
 				t.Fatalf("step %d: free runs %v want %v", step, runs, want)
 			}
 		}
+	}
+}
+
+// BenchmarkFreeSetChurn places and frees ranges top-down in a free set of
+// ~2,000 gaps, the way a long Linux trace drives unmapped_area_topdown.
+func BenchmarkFreeSetChurn(b *testing.B) {
+	const span = 1 << 30
+	fs := newFreeSet()
+	fs.add(0, span)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var live [][2]uint64
+	for len(live) < 2000 {
+		n := uint64(1+rng.IntN(8)) << 12
+		a, _ := fs.findHigh(0, span, n, 1<<12)
+		fs.remove(a, a+n)
+		live = append(live, [2]uint64{a, a + n})
+		if rng.IntN(3) == 0 { // leave holes
+			j := rng.IntN(len(live))
+			fs.add(live[j][0], live[j][1])
+			live = append(live[:j], live[j+1:]...)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		j := rng.IntN(len(live))
+		fs.add(live[j][0], live[j][1])
+		n := uint64(1+rng.IntN(8)) << 12
+		a, _ := fs.findHigh(0, span, n, 1<<12)
+		fs.remove(a, a+n)
+		live[j] = [2]uint64{a, a + n}
 	}
 }
