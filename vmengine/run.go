@@ -48,7 +48,7 @@ type change struct {
 }
 
 // remember records the range a mapping call changed.
-func (r *Runner) remember(pid int, l scenario.Line, args []Arg, res Result) {
+func (r *Runner) remember(pid int, l *scenario.Line, args []Arg, res Result) {
 	if res.Failed() {
 		return
 	}
@@ -238,7 +238,7 @@ func (r *Runner) RunLines(lines []scenario.Line) ([]Event, []error) {
 // lenient reports whether l came from strace or a trace (a pid prefix or a
 // timestamp): calls the engine does not model are then skipped rather than
 // reported.
-func lenient(l scenario.Line) bool { return l.PID.Kind == scenario.PIDNum || l.Time != "" }
+func lenient(l *scenario.Line) bool { return l.PID.Kind == scenario.PIDNum || l.Time != "" }
 
 // Line executes one line. It returns nil for lines with no effect (comments,
 // notes). Errors are about the line itself (bad syntax for this
@@ -260,7 +260,7 @@ func (r *Runner) Line(l scenario.Line) (*Event, error) {
 		case l.PID.Kind == scenario.PIDNum && r.Eng.Process(l.PID.Num) != nil:
 			r.Eng.ExitThread(l.PID.Num)
 		default:
-			if p := r.process(l); p != nil {
+			if p := r.process(&l); p != nil {
 				r.Eng.Exit(p)
 			}
 		}
@@ -268,7 +268,7 @@ func (r *Runner) Line(l scenario.Line) (*Event, error) {
 		return &Event{Pos: l.Pos, Kind: l.Kind, Text: "exit"}, nil
 	case scenario.KindCall:
 		ev := new(Event)
-		if ok, err := r.call(l, ev); !ok {
+		if ok, err := r.call(&l, ev); !ok {
 			return nil, err
 		}
 		return ev, nil
@@ -401,7 +401,7 @@ func (r *Runner) set(pos scenario.Pos, name, val string) error {
 // process returns the process a line's prefix names, creating the main
 // process on first use. nil if the prefix names a process that does not
 // exist.
-func (r *Runner) process(l scenario.Line) *Process {
+func (r *Runner) process(l *scenario.Line) *Process {
 	switch l.PID.Kind {
 	case scenario.PIDNone:
 		return r.mainProcess(0)
@@ -439,7 +439,7 @@ func (r *Runner) mainProcess(pid int) *Process {
 }
 
 // evalArgs turns argument expressions into Args.
-func (r *Runner) evalArgs(l scenario.Line, strict bool) ([]Arg, error) {
+func (r *Runner) evalArgs(l *scenario.Line, strict bool) ([]Arg, error) {
 	args := r.argBuf[:0] // personalities do not keep their arguments
 	for _, x := range l.Args {
 		a, err := r.evalArg(x, strict)
@@ -497,7 +497,7 @@ func (r *Runner) evalArg(x scenario.Expr, strict bool) (Arg, error) {
 // whether the line was an event, and then fills *ev with it; a call the
 // trace makes on something the engine does not model is no event (and
 // no error when the line comes from a trace).
-func (r *Runner) call(l scenario.Line, ev *Event) (bool, error) {
+func (r *Runner) call(l *scenario.Line, ev *Event) (bool, error) {
 	loose := lenient(l)
 	p := r.process(l)
 	if p == nil {
@@ -554,7 +554,7 @@ func (r *Runner) call(l scenario.Line, ev *Event) (bool, error) {
 
 // expect checks a line's expectation against res; true when it held (or
 // there was none).
-func (r *Runner) expect(l scenario.Line, res Result, args []Arg) bool {
+func (r *Runner) expect(l *scenario.Line, res Result, args []Arg) bool {
 	exp := l.Result
 	failf := func(expected, actual string) bool {
 		if res.Why != "" && actual == res.String() {
@@ -629,7 +629,7 @@ func (r *Runner) expect(l scenario.Line, res Result, args []Arg) bool {
 
 // exec runs the call: engine pseudo-calls and process calls here, the rest
 // through the personality. known is false for a call nobody models.
-func (r *Runner) exec(p *Process, l scenario.Line, args []Arg) (Result, bool, error) {
+func (r *Runner) exec(p *Process, l *scenario.Line, args []Arg) (Result, bool, error) {
 	e := r.Eng
 	a := func(i int) uint64 { return argv(args, i) }
 	need := func(n int) error {
@@ -776,7 +776,7 @@ var traceFileCall = map[string]bool{"open": true, "openat": true, "close": true,
 
 // newPID returns the pid a creating call should give its child: the one
 // strace printed as the result, when it is a number.
-func (r *Runner) newPID(l scenario.Line) int {
+func (r *Runner) newPID(l *scenario.Line) int {
 	if l.Result.Kind == scenario.ResultValue {
 		if n, ok := l.Result.Expr.(*scenario.Num); ok {
 			return int(n.Value)

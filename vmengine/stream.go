@@ -43,7 +43,7 @@ func (r *Runner) RunReader(name string, rd io.Reader) []error {
 			}
 			var err error
 			if it.line.Kind == scenario.KindCall {
-				_, err = r.call(it.line, &ev) // no Event allocated per line
+				_, err = r.call(&it.line, &ev) // no Event allocated per line
 			} else {
 				_, err = r.Line(it.line)
 			}
