@@ -42,8 +42,10 @@ type Engine struct {
 
 	objects map[ObjID]*Object
 	nextObj ObjID
-	phys    *pmap.Phys
-	fs      *FS
+	// nextDesc numbers open file descriptions (FD.Desc).
+	nextDesc uint32
+	phys     *pmap.Phys
+	fs       *FS
 
 	procs   map[int]*Process
 	threads map[int]int // thread id -> process id

@@ -249,8 +249,8 @@ func (e *Engine) zeroPage() pmap.FrameID {
 
 // reusableAnon returns the anonymous object of a neighbour that
 // find_mergeable_anon_vma would reuse for en (the next VMA first, then the
-// previous): adjacent, the same file (or none), the same flags but for the
-// access bits, contiguous pgoff, and not shared with a fork (a singular
+// previous): adjacent, the same open file (or none), the same flags but
+// for the access bits (the protection key is not one), contiguous pgoff, and not shared with a fork (a singular
 // anon_vma chain). For a private file mapping that object is a shadow of
 // the same file.
 func (vs *Vmspace) reusableAnon(en Entry) ObjID {
@@ -258,6 +258,7 @@ func (vs *Vmspace) reusableAnon(en Entry) ObjID {
 	file := e.entryFile(en)
 	compatible := func(a, b Entry) bool {
 		return a.End == b.Start && e.entryFile(a) == file && e.entryFile(b) == file && a.Name == b.Name &&
+			a.FileDesc == b.FileDesc && a.PKey == b.PKey && // the pkey bits are VMA flags
 			a.LFlags&^LinuxSoftDirty == b.LFlags&^LinuxSoftDirty && a.MaxProt == b.MaxProt &&
 			b.Offset == a.Offset+(b.Start-a.Start)
 	}

@@ -23,7 +23,8 @@ func fileOpen(e *Engine, p *Process, args []Arg, pathArg int, fl openFlagBits) (
 		return fail("EEXIST")
 	}
 	acc := flags & fl.acc
-	d := &FD{File: f, Read: acc != fl.wr, Write: acc == fl.wr || acc == fl.rdwr, AppendMode: flags&fl.appnd != 0}
+	e.nextDesc++
+	d := &FD{File: f, Desc: e.nextDesc, Read: acc != fl.wr, Write: acc == fl.wr || acc == fl.rdwr, AppendMode: flags&fl.appnd != 0}
 	if f.Kind == FileDir && d.Write {
 		return fail("EISDIR")
 	}

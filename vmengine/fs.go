@@ -125,7 +125,11 @@ func (fs *FS) Files() []*File {
 
 // FD is an open file description.
 type FD struct {
-	File       *File
+	File *File
+	// Desc identifies the open file description (Linux's struct file):
+	// each open makes a new one; fork and dup share it. 0: an fd the
+	// engine never saw opened (a trace's "3</path>").
+	Desc       uint32
 	Read       bool
 	Write      bool
 	AppendMode bool

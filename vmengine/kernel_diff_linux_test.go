@@ -1119,6 +1119,9 @@ func (env *kdEnv) start() (*kdSession, error) {
 	s.r = NewRunner(pers)
 	cfg := s.r.Eng.Config()
 	cfg.Privileged = true
+	// The child has run: its image's private writable memory (bss, stack)
+	// was written and has its anon_vma, as in a replayed trace.
+	cfg.AssumeWritten = true
 	if err := s.r.Eng.SetConfig(cfg); err != nil {
 		s.close()
 		return nil, err

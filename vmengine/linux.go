@@ -375,6 +375,9 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 	}
 	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
 		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: name}
+	if d != nil && !(shared && d.File.Kind == FileDevZero) {
+		en.FileDesc = d.Desc // shared /dev/zero gets a shmem file of its own
+	}
 	if protArg == uint64(ProtExec) && e.cfg.PKU { // the raw argument: PROT_EXEC|PROT_SEM gets key 0
 		en.PKey = vs.execOnlyPKey() // do_mmap: execute_only_pkey
 	}
@@ -877,7 +880,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		switch {
 		case pkey >= 0:
 			en.PKey = uint8(pkey)
-		case protArg == uint64(ProtExec) && vs.eng.cfg.PKU:
+		case protArg&^(growsDown|growsUp) == uint64(ProtExec) && vs.eng.cfg.PKU:
 			en.PKey = vs.execOnlyPKey() // execute_only_pkey: x86 PKU makes it unreadable
 		case en.PKey == vs.ExecOnlyKey && vs.ExecOnlyKey != 0:
 			en.PKey = 0 // arch_override_mprotect_pkey: leaving PROT_EXEC drops the key
@@ -1072,8 +1075,8 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				return failWhy("EINVAL", "MADV_KEEPONFORK on droppable memory (madvise_vma_behavior)")
 			}
 			segEnd := min(en.End, end)
-			if behav == 12 && en.LFlags&(LinuxShared|LinuxMayShare|LinuxIO) != 0 {
-				cur = segEnd // ksm_madvise: KSM cannot handle this VMA, a silent no-op
+			if behav == 12 && en.LFlags&(LinuxShared|LinuxMayShare|LinuxIO|LinuxDontExpand|LinuxDroppable) != 0 {
+				cur = segEnd // ksm_madvise: not vma_ksm_compatible, a silent no-op
 				continue
 			}
 			vs.linuxModify(cur, segEnd, nil, func(x Entry) Entry {

@@ -47,7 +47,7 @@ func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
 		return false
 	}
 	if prev.LFlags&^ignore != next.LFlags&^ignore || prev.Prot != next.Prot ||
-		prev.MaxProt != next.MaxProt || prev.Name != next.Name || prev.PKey != next.PKey ||
+		prev.MaxProt != next.MaxProt || prev.Name != next.Name || prev.PKey != next.PKey || prev.FileDesc != next.FileDesc ||
 		prev.Flags&EntryGuard != next.Flags&EntryGuard || prev.Inherit != next.Inherit {
 		return false
 	}

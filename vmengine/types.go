@@ -165,6 +165,10 @@ type Entry struct {
 	LFlags LinuxFlags // hidden VM_* flags that take part in merging
 	Name   string     // anonymous VMA name (prctl PR_SET_VMA_ANON_NAME) or label
 	PKey   uint8      // protection key
+	// FileDesc is the open file description mapped (vm_file; FD.Desc):
+	// mappings of one file through two opens never merge. 0: none or
+	// unknown.
+	FileDesc uint32
 }
 
 // Size returns End-Start.
