@@ -62,7 +62,10 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		return SigSEGVAccErr
 	}
 	ft := Prot(access)
-	if ff&faultWire != 0 || en.Wired != 0 {
+	if ff&faultWire != 0 || en.Wired != 0 && !m.linux {
+		// vm_fault on a wired entry faults for the entry's protection.
+		// Linux has no such rule: a read of VM_LOCKED memory is a read
+		// fault (mlock's own populate asks for write where it wants it).
 		ft = en.Prot
 	}
 	prot := en.Prot
