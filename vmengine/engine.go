@@ -41,6 +41,7 @@ type Engine struct {
 	pageMask  uint64
 
 	objects map[ObjID]*Object
+	names   nameTable // entry names (Entry.Name indexes it)
 	nextObj ObjID
 	phys    *pmap.Phys
 	fs      *FS
