@@ -363,10 +363,13 @@ func (m *Map) insertAfter(prev int32, e Entry) {
 // entry was indexed, and then in place when the entry before it had no key
 // (the key moves to it), by one Delete otherwise.
 func (m *Map) remove(start uint64) {
-	slot, ok := m.slotOf(start)
-	if !ok {
-		return
+	if slot, ok := m.slotOf(start); ok {
+		m.removeSlot(slot)
 	}
+}
+
+// removeSlot is remove of the entry in slot.
+func (m *Map) removeSlot(slot int32) {
 	l := m.links[slot]
 	if l.indexed {
 		if l.prev >= 0 && !m.links[l.prev].indexed {
@@ -448,6 +451,55 @@ func (m *Map) splitRun(lo int32, n int) {
 		m.splitRun(lo, half)
 		lo, n = m.links[mid].next, n-half-1
 	}
+}
+
+// adoptEntries makes m, an empty map, a copy of src's entries in the same
+// slots: slab, threading and free slots are copied, the tree is cloned
+// copy-on-write and the free set copied. The caller then passes every
+// entry's slot, in address order, to adoptSlot or dropSlot. Used by fork,
+// which copies a whole map (vmspace_fork links entry by entry).
+func (m *Map) adoptEntries(src *Map) {
+	m.tree = src.tree.Clone()
+	m.slab = append(m.slab[:0], src.slab...)
+	m.links = append(m.links[:0], src.links...)
+	m.freeSlots = append(m.freeSlots[:0], src.freeSlots...)
+	m.first, m.hint = src.first, -1
+	m.free = src.free.clone()
+	m.NEntries, m.Size = 0, 0
+}
+
+// adoptSlot stores e in slot s of a map built by adoptEntries and counts it
+// as link would. Pre: e has the range of the entry it replaces.
+func (m *Map) adoptSlot(s int32, e Entry) {
+	m.slab[s] = e
+	m.NEntries++
+	if !e.IsGuard() {
+		m.Size += e.Size()
+	}
+	m.Timestamp++
+}
+
+// dropSlot takes the entry in slot s out of a map built by adoptEntries,
+// as if it had never been linked: its range becomes free, no counter
+// changes.
+func (m *Map) dropSlot(s int32) {
+	en := m.slab[s]
+	m.removeSlot(s)
+	m.free.add(en.Start, en.End)
+}
+
+// clear empties the map at once: every entry and free slot goes, the whole
+// range [Min, Max) is free. The caller has released what the entries held.
+// Used when an address space dies (vmspace_exit's vm_map_remove of
+// everything).
+func (m *Map) clear() {
+	m.tree = btree.NewG[mapKey](32, lessKey)
+	m.slab, m.links, m.freeSlots, m.scratch = nil, nil, nil, nil
+	m.first, m.hint = -1, -1
+	m.free = newFreeSet()
+	m.free.add(m.Min, m.Max)
+	m.NEntries, m.Size = 0, 0
+	m.Timestamp++
 }
 
 // link inserts a new entry into free space. Mirrors vm_map_entry_link.
