@@ -166,28 +166,8 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 	if fi != len(frees) {
 		return fmt.Errorf("free set has %d extra intervals", len(frees)-fi)
 	}
-	// The threading must list the tree's keys in order.
-	var treeSlots []int32
-	m.tree.Ascend(func(k mapKey) bool {
-		if m.slab[k.slot].Start != k.start {
-			err = fmt.Errorf("tree key %#x names slot %d holding %v", k.start, k.slot, m.slab[k.slot])
-		}
-		treeSlots = append(treeSlots, k.slot)
-		return err == nil
-	})
-	if err != nil {
+	if err := m.checkIndex(); err != nil {
 		return err
-	}
-	i, prevSlot := 0, int32(-1)
-	for sl := m.first; sl >= 0; sl = m.links[sl].next {
-		if i >= len(treeSlots) || treeSlots[i] != sl || m.links[sl].prev != prevSlot {
-			return fmt.Errorf("entry threading disagrees with the tree at position %d", i)
-		}
-		prevSlot = sl
-		i++
-	}
-	if i != len(treeSlots) {
-		return fmt.Errorf("entry threading lists %d entries, the tree %d", i, len(treeSlots))
 	}
 	if bad := m.free.checkAug(); bad != "" {
 		return fmt.Errorf("free set: %s broken", bad)
@@ -246,4 +226,68 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 		return err == nil
 	})
 	return err
+}
+
+// checkIndex checks the map's structure against itself: the threading is
+// a consistent doubly linked list of exactly NEntries live slots, every
+// other slot is free and listed once in freeSlots; the tree holds exactly
+// one key per slot marked indexed, in threading order, each within the
+// index rule (its slot's start <= key < the next entry's start); and no
+// more than maxUnindexedRun entries in a row lack a key.
+func (m *Map) checkIndex() error {
+	var keys []mapKey
+	m.tree.Ascend(func(k mapKey) bool {
+		keys = append(keys, k)
+		return true
+	})
+	threaded := make([]bool, len(m.slab))
+	ki, run, n := 0, 0, 0
+	prevSlot := int32(-1)
+	for sl := m.first; sl >= 0; sl = m.links[sl].next {
+		if int(sl) >= len(m.slab) || threaded[sl] {
+			return fmt.Errorf("entry threading revisits or leaves the slab at slot %d", sl)
+		}
+		threaded[sl] = true
+		l := m.links[sl]
+		if l.prev != prevSlot {
+			return fmt.Errorf("slot %d: prev link %d, threading came from %d", sl, l.prev, prevSlot)
+		}
+		if m.slab[sl].End == 0 {
+			return fmt.Errorf("slot %d is threaded but free", sl)
+		}
+		if l.indexed {
+			if ki >= len(keys) || keys[ki].slot != sl || keys[ki].start != l.key {
+				return fmt.Errorf("slot %d holding %v is indexed at %#x, but the tree's key %d is not that", sl, m.slab[sl], l.key, ki)
+			}
+			if l.key < m.slab[sl].Start || l.next >= 0 && l.key >= m.slab[l.next].Start {
+				return fmt.Errorf("slot %d holding %v has key %#x outside the index rule", sl, m.slab[sl], l.key)
+			}
+			ki++
+			run = 0
+		} else if run++; run > maxUnindexedRun {
+			return fmt.Errorf("more than %d entries in a row without a key, up to slot %d holding %v", maxUnindexedRun, sl, m.slab[sl])
+		}
+		prevSlot = sl
+		n++
+	}
+	if ki != len(keys) {
+		return fmt.Errorf("the tree has %d keys, the threading indexes %d", len(keys), ki)
+	}
+	if n != m.NEntries {
+		return fmt.Errorf("entry threading lists %d entries, nentries is %d", n, m.NEntries)
+	}
+	listed := make([]bool, len(m.slab))
+	for _, sl := range m.freeSlots {
+		if sl < 0 || int(sl) >= len(m.slab) || threaded[sl] || listed[sl] || m.slab[sl].End != 0 || m.links[sl].indexed {
+			return fmt.Errorf("free slot %d is in use, listed twice or indexed", sl)
+		}
+		listed[sl] = true
+	}
+	if n+len(m.freeSlots) != len(m.slab) {
+		return fmt.Errorf("%d slots threaded and %d free, but the slab has %d", n, len(m.freeSlots), len(m.slab))
+	}
+	if h := int(m.hint); h >= len(m.slab) || h >= 0 && !threaded[h] {
+		return fmt.Errorf("hint names slot %d, which holds no entry", h)
+	}
+	return nil
 }

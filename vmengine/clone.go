@@ -10,6 +10,7 @@ func (e *Engine) Clone() *Engine {
 	c := *e
 	c.phys = e.phys.Clone()
 	c.fs = e.fs.clone()
+	c.names = e.names.clone()
 	fileMap := make(map[*File]*File, len(e.fs.files))
 	for path, f := range e.fs.files {
 		fileMap[f] = c.fs.files[path]

@@ -41,6 +41,7 @@ type Engine struct {
 	pageMask  uint64
 
 	objects map[ObjID]*Object
+	names   nameTable // entry names (Entry.Name indexes it)
 	nextObj ObjID
 	// nextDesc numbers open file descriptions (FD.Desc).
 	nextDesc uint32
@@ -344,6 +345,11 @@ func (e *Engine) newVmspace(l Layout) *Vmspace {
 	return vs
 }
 
+// releaseVmspace drops a reference to vs; the last one tears it down in
+// bulk: the page table is cleared at once, each entry's object reference is
+// released in address order (vm_map_entry_delete) and the map is emptied
+// whole, rather than entry by entry. Mirrors vmspace_exit →
+// vmspace_dofree (pmap_remove_pages, then vm_map_remove of the whole map).
 func (e *Engine) releaseVmspace(vs *Vmspace) {
 	if vs == nil {
 		return
@@ -352,8 +358,13 @@ func (e *Engine) releaseVmspace(vs *Vmspace) {
 	if vs.refs > 0 {
 		return
 	}
-	vs.deleteRange(vs.Map.Min, vs.Map.Max)
+	vs.Guards = nil
 	vs.Pmap.Clear()
+	m := &vs.Map
+	for s := m.first; s >= 0; s = m.links[s].next {
+		vs.entryDelete(m.slab[s])
+	}
+	m.clear()
 	delete(e.spaces, vs)
 }
 

@@ -36,9 +36,15 @@ func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
 		}
 	}
 	cv.ExecOnlyKey = pv.ExecOnlyKey
-	for _, old := range pv.Map.Entries() {
+	// The child's map starts as a copy of the parent's slab, threading,
+	// tree (copy-on-write) and free set, so no entry is inserted one at a
+	// time; each slot is then rewritten with the child's entry or dropped.
+	pm, cm := &pv.Map, &cv.Map
+	cm.adoptEntries(pm)
+	for s := pm.first; s >= 0; s = pm.links[s].next {
+		old := pm.slab[s]
 		inh := old.Inherit
-		if pv.Map.linux {
+		if pm.linux {
 			switch {
 			case old.LFlags&LinuxDontCopy != 0:
 				inh = InheritNone
@@ -49,30 +55,35 @@ func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
 		if old.IsGuard() && inh != InheritNone {
 			inh = InheritCopy
 		}
+		var n Entry
 		switch inh {
 		case InheritNone:
+			cm.dropSlot(s)
+			continue
 		case InheritShare:
-			e.forkShare(pv, cv, old)
+			pm.slab[s], n = e.forkShare(pv, cv, old)
 		case InheritCopy:
-			e.forkCopy(pv, cv, old)
+			pm.slab[s], n = e.forkCopy(pv, cv, old)
 		case InheritZero:
-			n := Entry{Start: old.Start, End: old.End, Prot: old.Prot, MaxProt: old.MaxProt,
+			n = Entry{Start: old.Start, End: old.End, Prot: old.Prot, MaxProt: old.MaxProt,
 				Inherit: InheritZero, Charged: true, LFlags: old.LFlags &^ (LinuxLocked | LinuxLockOnFault),
 				Name: old.Name, PKey: old.PKey,
 				Flags: old.Flags &^ (EntryUserWired | EntryInTransition | EntryWriteCnt | EntryVnExec | EntryCOW | EntryNeedsCopy)}
-			if pv.Map.linux {
+			if pm.linux {
 				n.Offset = old.Offset
 			}
-			cv.Map.link(n)
 		}
+		cm.adoptSlot(s, n)
 	}
 	return child, nil
 }
 
 // forkShare shares old's object with the child, creating the object first
 // if the entry had none and resolving a pending copy first (a shared
-// shadow). Mirrors the VM_INHERIT_SHARE case of vmspace_fork.
-func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) {
+// shadow), and copies the parent's PTEs of the entry into the child. It
+// returns the parent's entry as it now reads and the child's. Mirrors the
+// VM_INHERIT_SHARE case of vmspace_fork.
+func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) (parent, child Entry) {
 	if old.Object == 0 && !old.IsGuard() {
 		size := e.atop(old.Size())
 		if pv.Map.linux {
@@ -103,18 +114,19 @@ func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) {
 			old.Charged = false
 		}
 	}
-	pv.Map.put(old)
 	n := old
 	n.Flags &^= EntryUserWired | EntryInTransition
 	n.Wired = 0
 	n.LFlags &^= LinuxLocked | LinuxLockOnFault
-	cv.Map.link(n)
 	pmapCopy(pv, cv, old.Start, old.End)
+	return old, n
 }
 
-// forkCopy gives the child a copy-on-write copy of old. Mirrors the
-// VM_INHERIT_COPY case of vmspace_fork and vm_map_copy_entry.
-func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
+// forkCopy gives the child a copy-on-write copy of old (writable wired
+// memory: a private copy of every page, entered in the child's page table)
+// and returns the parent's entry as it now reads and the child's. Mirrors
+// the VM_INHERIT_COPY case of vmspace_fork and vm_map_copy_entry.
+func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) (parent, child Entry) {
 	n := old
 	n.Flags &^= EntryUserWired | EntryInTransition | EntryWriteCnt
 	n.Wired = 0
@@ -162,10 +174,8 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 			}
 			n.Charged = old.Charged
 		}
-		pv.Map.put(old)
-		cv.Map.link(n)
 		pmapCopy(pv, cv, old.Start, old.End)
-		return
+		return old, n
 	}
 	// Writable wired memory is never made copy-on-write: the child gets
 	// private copies of every page now (vm_fault_copy_entry).
@@ -174,7 +184,6 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 	dst.Charged = true
 	n.Flags &^= EntryCOW | EntryNeedsCopy
 	n.Object, n.Offset = dst.ID, 0
-	cv.Map.link(n)
 	if old.Object != 0 {
 		src := e.objects[old.Object]
 		for i := uint64(0); i < size; i++ {
@@ -187,19 +196,16 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) {
 			cv.pmapEnter(e.atop(old.Start)+i, nf, old.Prot, false, true, false)
 		}
 	}
+	return old, n
 }
 
 // pmapCopy copies the parent's PTEs for [start, end) into the child without
 // the wired, modified and referenced bits. Mirrors amd64 pmap_copy.
 func pmapCopy(pv, cv *Vmspace, start, end uint64) {
 	e := pv.eng
-	var ptes []pmap.PTE
 	pv.Pmap.Range(e.atop(start), e.atop(end), func(p pmap.PTE) bool {
-		ptes = append(ptes, p)
+		p.Wired, p.Modified, p.Referenced = false, false, false
+		cv.Pmap.Enter(p) // another tree than the one Range walks
 		return true
 	})
-	for _, p := range ptes {
-		p.Wired, p.Modified, p.Referenced = false, false, false
-		cv.Pmap.Enter(p)
-	}
 }

@@ -374,7 +374,7 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		obj = e.fileObject(d.File)
 	}
 	en := Entry{Start: start, End: start + size, Object: obj, Offset: pgoff << e.pageShift,
-		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: name}
+		Prot: prot, MaxProt: maxProt, Inherit: InheritCopy, LFlags: lf, Name: e.names.intern(name)}
 	if d != nil && !(shared && d.File.Kind == FileDevZero) {
 		en.FileDesc = d.Desc // shared /dev/zero gets a shmem file of its own
 	}
@@ -641,7 +641,7 @@ func (vs *Vmspace) linuxInsert(en Entry) Entry {
 func (vs *Vmspace) assumeWritten(en Entry) Entry {
 	e := vs.eng
 	if !e.cfg.AssumeWritten || en.Object != 0 || en.Prot&ProtWrite == 0 ||
-		en.LFlags&(LinuxMayShare|LinuxIO) != 0 || en.Name != "" && en.Name[0] == '/' {
+		en.LFlags&(LinuxMayShare|LinuxIO) != 0 || strings.HasPrefix(e.EntryName(&en), "/") {
 		return en
 	}
 	o := e.allocAnon(e.atop(en.Offset + en.Size()))
@@ -888,7 +888,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		switch {
 		case prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0:
 			en.LFlags |= LinuxAccount
-		case prot&ProtWrite == 0 && en.LFlags&LinuxAccount != 0 && en.Object == 0 && e.entryFile(en) == nil && en.Name == "":
+		case prot&ProtWrite == 0 && en.LFlags&LinuxAccount != 0 && en.Object == 0 && e.entryFile(en) == nil && en.Name == 0:
 			// mprotect_fixup: anonymous memory without an anon_vma gives
 			// its commit charge back when it stops being writable.
 			en.LFlags &^= LinuxAccount
@@ -984,7 +984,7 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 		lf |= LinuxLocked
 	}
 	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.End > vs.StartBrk &&
-		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf && prev.Name == "" {
+		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf && prev.Name == 0 {
 		vs.Map.resize(prev, newEnd)
 	} else {
 		en := Entry{Start: oldEnd, End: newEnd, Offset: oldEnd, Prot: ProtRead | ProtWrite, MaxProt: ProtAll,
@@ -1457,7 +1457,7 @@ func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
 	}
 	bad := false
 	vs.Map.Range(addr, end, func(en Entry) bool {
-		if e.entryFile(en) != nil || strings.HasPrefix(en.Name, "[") {
+		if e.entryFile(en) != nil || strings.HasPrefix(e.EntryName(&en), "[") {
 			bad = true
 		}
 		return true
@@ -1465,7 +1465,8 @@ func (lx linux) prctl(e *Engine, p *Process, args []Arg) (Result, bool) {
 	if bad {
 		return fail("EBADF")
 	}
-	vs.linuxModify(addr, end, nil, func(en Entry) Entry { en.Name = name; return en }, nil)
+	id := e.names.intern(name)
+	vs.linuxModify(addr, end, nil, func(en Entry) Entry { en.Name = id; return en }, nil)
 	return ok(0)
 }
 

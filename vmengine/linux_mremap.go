@@ -233,7 +233,7 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	n := vma
 	n.Start, n.End = newAddr, newAddr+newLen
 	n.Offset = vma.Offset + addr - vma.Start
-	if vma.Object == 0 && vma.LFlags&LinuxMayShare == 0 && e.entryFile(vma) == nil && vma.Name == "" {
+	if vma.Object == 0 && vma.LFlags&LinuxMayShare == 0 && e.entryFile(vma) == nil && vma.Name == 0 {
 		// copy_vma: anonymous memory never written (no anon_vma yet) takes
 		// the pgoff of its new address, so it can merge there.
 		n.Offset = newAddr

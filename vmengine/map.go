@@ -15,18 +15,31 @@ const (
 )
 
 // Map is a vm_map: the ordered set of entries of one address space and the
-// free ranges between them. Entries are stored by value in a B-tree keyed by
-// Start; the free ranges are kept in an augmented treap so that placement is
-// O(log n) (see freeSet).
+// free ranges between them. Entries are stored by value in a slab, threaded
+// in address order (FreeBSD's prev/next links), and indexed by a B-tree of
+// small keys; the free ranges are kept in an augmented treap so that
+// placement is O(log n) (see freeSet).
+//
+// The tree indexes only some of the entries (lazy indexing): a lookup takes
+// the floor key from the tree and walks forward along the threading. An
+// entry made by a clip, a merge that absorbs an entry, or an insert next to
+// others usually touches no tree node at all, so a split followed by a
+// merge restructures nothing. Index rule: an indexed slot s has exactly one
+// key k, with slab[s].Start <= k < the Start of the entry after s (any
+// k >= Start when s is last), so keys ascend with the threading and the
+// floor key of an address names the floor entry or one before it; at most
+// maxUnindexedRun entries in a row (before the first indexed entry, between
+// two, or after the last) have no key, which bounds every walk.
 //
 // Invariants (checked by Check): entries are ordered and disjoint, each
 // Start < End, all inside [Min, Max); the free set is exactly the complement;
 // Size equals the sum of non-guard entry sizes and NEntries the entry count;
-// no two neighbours that the merge rule would merge are left apart.
+// no two neighbours that the merge rule would merge are left apart; the
+// tree, the threading and the index rule agree.
 type Map struct {
-	tree      *btree.BTreeG[mapKey] // entry start → slab slot, in address order
+	tree      *btree.BTreeG[mapKey] // key start → slab slot, for the indexed slots, in address order
 	slab      []Entry               // the entries; a free slot has End == 0
-	links     []slotLink            // address-order neighbours of each slot (FreeBSD's threading)
+	links     []slotLink            // address-order neighbours of each slot and its key
 	scratch   [][]Entry             // reusable buffers for entriesIn
 	first     int32                 // slot of the lowest entry, -1: none
 	freeSlots []int32
@@ -46,9 +59,9 @@ type Map struct {
 	unmerged bool
 }
 
-// mapKey is what the B-tree orders: an entry's start and the slab slot
-// that holds the entry. Small keys keep the tree's nodes compact; the slab
-// lets an entry be changed without touching the tree.
+// mapKey is what the B-tree orders: a key start and the slab slot it
+// indexes (see the index rule on Map). Small keys keep the tree's nodes
+// compact; the slab lets an entry be changed without touching the tree.
 type mapKey struct {
 	start uint64
 	slot  int32
@@ -57,8 +70,17 @@ type mapKey struct {
 func lessKey(a, b mapKey) bool { return a.start < b.start }
 
 // slotLink threads the slab in address order, so that an entry's
-// neighbours are found without searching the tree (vm_map_entry_pred/succ).
-type slotLink struct{ prev, next int32 }
+// neighbours are found without searching the tree (vm_map_entry_pred/succ),
+// and records the slot's key when it has one.
+type slotLink struct {
+	prev, next int32
+	key        uint64 // the start of the slot's key in the tree, when indexed
+	indexed    bool
+}
+
+// maxUnindexedRun is the most entries in a row the tree may leave without a
+// key: a lookup walks at most this many threading links past its floor key.
+const maxUnindexedRun = 8
 
 func newMap(min, max uint64, linux bool) Map {
 	m := Map{
@@ -92,6 +114,8 @@ func (m *Map) clone() Map {
 const nearWalk = 4
 
 // nearFloor looks for the floor of addr within a few entries of the hint.
+// It returns (slot, true) when it decided (slot -1: addr is below every
+// entry) and (-1, false) when the tree must be asked.
 func (m *Map) nearFloor(addr uint64) (int32, bool) {
 	h := m.hint
 	if h < 0 || m.slab[h].End == 0 {
@@ -124,14 +148,15 @@ func (m *Map) slotOf(start uint64) (int32, bool) {
 	if h := m.hint; h >= 0 && m.slab[h].Start == start && m.slab[h].End != 0 {
 		return h, true
 	}
-	if f, ok := m.nearFloor(start); ok {
-		return f, f >= 0 && m.slab[f].Start == start
-	}
-	k, ok := m.tree.Get(mapKey{start: start})
-	return k.slot, ok
+	f, ok := m.floorSlot(start)
+	return f, ok && m.slab[f].Start == start
 }
 
-// floorSlot returns the slot of the entry with the greatest Start <= addr.
+// floorSlot returns the slot of the entry with the greatest Start <= addr
+// and makes it the hint. Mirrors the search of vm_map_lookup_entry: the
+// tree gives the floor key, whose slot starts at or below addr (index
+// rule), and the threading is walked forward from there past at most
+// maxUnindexedRun unindexed entries and one indexed one.
 func (m *Map) floorSlot(addr uint64) (int32, bool) {
 	if f, ok := m.nearFloor(addr); ok {
 		if f < 0 {
@@ -140,15 +165,22 @@ func (m *Map) floorSlot(addr uint64) (int32, bool) {
 		m.hint = f
 		return f, true
 	}
-	slot, found := int32(-1), false
+	s := int32(-1)
 	m.tree.DescendLessOrEqual(mapKey{start: addr}, func(k mapKey) bool {
-		slot, found = k.slot, true
+		s = k.slot
 		return false
 	})
-	if found {
-		m.hint = slot
+	if s < 0 {
+		// addr is below every key: the floor, if any, is in the leading run.
+		if s = m.first; s < 0 || m.slab[s].Start > addr {
+			return -1, false
+		}
 	}
-	return slot, found
+	for n := m.links[s].next; n >= 0 && m.slab[n].Start <= addr; n = m.links[n].next {
+		s = n
+	}
+	m.hint = s
+	return s, true
 }
 
 // Lookup returns the entry containing addr. Mirrors vm_map_lookup_entry
@@ -158,7 +190,6 @@ func (m *Map) Lookup(addr uint64) (Entry, bool) {
 	if !ok || addr >= m.slab[slot].End {
 		return Entry{}, false
 	}
-	m.hint = slot
 	return m.slab[slot], true
 }
 
@@ -290,8 +321,11 @@ func (m *Map) insertNew(e Entry) {
 	m.insertAfter(prev, e)
 }
 
-// insertAfter adds e right after the entry in slot prev (-1: first).
-// Pre: no entry starts at e.Start and e belongs right after prev.
+// insertAfter adds e right after the entry in slot prev (-1: first) and
+// makes it the hint. Pre: no entry starts at e.Start and e belongs right
+// after prev. Post: the index rule holds; the tree changes only when prev's
+// key must move to e (in place) or a run of unindexed entries grew past
+// maxUnindexedRun (then one entry of it is indexed).
 func (m *Map) insertAfter(prev int32, e Entry) {
 	var slot int32
 	if n := len(m.freeSlots); n > 0 {
@@ -314,18 +348,36 @@ func (m *Map) insertAfter(prev int32, e Entry) {
 		m.links[next].prev = slot
 	}
 	m.links[slot] = slotLink{prev: prev, next: next}
-	m.tree.ReplaceOrInsert(mapKey{start: e.Start, slot: slot})
+	if prev >= 0 && m.links[prev].indexed && m.links[prev].key >= e.Start {
+		// prev's key now lies past prev's successor: it names e instead.
+		m.moveKey(prev, slot)
+		m.boundRun(prev)
+	} else {
+		m.boundRun(slot)
+	}
 	m.hint = slot
 }
 
-// remove takes the entry starting at start out of the tree and slab.
+// remove takes the entry starting at start out of the slab, the threading
+// and the tree. Post: the index rule holds; the tree changes only when the
+// entry was indexed, and then in place when the entry before it had no key
+// (the key moves to it), by one Delete otherwise.
 func (m *Map) remove(start uint64) {
-	slot, ok := m.slotOf(start)
-	if !ok {
-		return
+	if slot, ok := m.slotOf(start); ok {
+		m.removeSlot(slot)
 	}
-	m.tree.Delete(mapKey{start: start})
+}
+
+// removeSlot is remove of the entry in slot.
+func (m *Map) removeSlot(slot int32) {
 	l := m.links[slot]
+	if l.indexed {
+		if l.prev >= 0 && !m.links[l.prev].indexed {
+			m.moveKey(slot, l.prev)
+		} else {
+			m.tree.Delete(mapKey{start: l.key})
+		}
+	}
 	if l.prev >= 0 {
 		m.links[l.prev].next = l.next
 	} else {
@@ -335,6 +387,7 @@ func (m *Map) remove(start uint64) {
 		m.links[l.next].prev = l.prev
 	}
 	m.slab[slot] = Entry{}
+	m.links[slot] = slotLink{prev: -1, next: -1}
 	m.freeSlots = append(m.freeSlots, slot)
 	if m.hint == slot {
 		m.hint = l.prev
@@ -342,6 +395,111 @@ func (m *Map) remove(start uint64) {
 			m.hint = l.next
 		}
 	}
+}
+
+// index gives slot s a key at its own start. Pre: s is threaded and has no
+// key, and so neither neighbour's key lies at s's start (index rule).
+func (m *Map) index(s int32) {
+	k := m.slab[s].Start
+	m.tree.ReplaceOrInsert(mapKey{start: k, slot: s})
+	m.links[s].key, m.links[s].indexed = k, true
+}
+
+// unindex drops slot s's key from the tree. The caller bounds the run s
+// joins (boundRun).
+func (m *Map) unindex(s int32) {
+	m.tree.Delete(mapKey{start: m.links[s].key})
+	m.links[s].indexed = false
+}
+
+// moveKey hands from's key to to, which has none, by replacing the key in
+// place: the tree's nodes are not restructured. Pre: the key satisfies the
+// index rule for to (to's start <= key < the start after to).
+func (m *Map) moveKey(from, to int32) {
+	k := m.links[from].key
+	m.tree.ReplaceOrInsert(mapKey{start: k, slot: to})
+	m.links[to].key, m.links[to].indexed = k, true
+	m.links[from].indexed = false
+}
+
+// boundRun restores the run bound around slot s, which has no key: when
+// the unindexed entries in a row around s number more than
+// maxUnindexedRun, the middle one is indexed (again in each half, should a
+// half still be too long).
+func (m *Map) boundRun(s int32) {
+	lo, n := s, 1
+	for p := m.links[s].prev; p >= 0 && !m.links[p].indexed; p = m.links[p].prev {
+		lo = p
+		n++
+	}
+	for q := m.links[s].next; q >= 0 && !m.links[q].indexed; q = m.links[q].next {
+		n++
+	}
+	m.splitRun(lo, n)
+}
+
+// splitRun indexes entries of the run of n unindexed entries starting at
+// slot lo until no part of it is longer than maxUnindexedRun.
+func (m *Map) splitRun(lo int32, n int) {
+	for n > maxUnindexedRun {
+		half := n / 2
+		mid := lo
+		for i := 0; i < half; i++ {
+			mid = m.links[mid].next
+		}
+		m.index(mid)
+		m.splitRun(lo, half)
+		lo, n = m.links[mid].next, n-half-1
+	}
+}
+
+// adoptEntries makes m, an empty map, a copy of src's entries in the same
+// slots: slab, threading and free slots are copied, the tree is cloned
+// copy-on-write and the free set copied. The caller then passes every
+// entry's slot, in address order, to adoptSlot or dropSlot. Used by fork,
+// which copies a whole map (vmspace_fork links entry by entry).
+func (m *Map) adoptEntries(src *Map) {
+	m.tree = src.tree.Clone()
+	m.slab = append(m.slab[:0], src.slab...)
+	m.links = append(m.links[:0], src.links...)
+	m.freeSlots = append(m.freeSlots[:0], src.freeSlots...)
+	m.first, m.hint = src.first, -1
+	m.free = src.free.clone()
+	m.NEntries, m.Size = 0, 0
+}
+
+// adoptSlot stores e in slot s of a map built by adoptEntries and counts it
+// as link would. Pre: e has the range of the entry it replaces.
+func (m *Map) adoptSlot(s int32, e Entry) {
+	m.slab[s] = e
+	m.NEntries++
+	if !e.IsGuard() {
+		m.Size += e.Size()
+	}
+	m.Timestamp++
+}
+
+// dropSlot takes the entry in slot s out of a map built by adoptEntries,
+// as if it had never been linked: its range becomes free, no counter
+// changes.
+func (m *Map) dropSlot(s int32) {
+	en := m.slab[s]
+	m.removeSlot(s)
+	m.free.add(en.Start, en.End)
+}
+
+// clear empties the map at once: every entry and free slot goes, the whole
+// range [Min, Max) is free. The caller has released what the entries held.
+// Used when an address space dies (vmspace_exit's vm_map_remove of
+// everything).
+func (m *Map) clear() {
+	m.tree = btree.NewG[mapKey](32, lessKey)
+	m.slab, m.links, m.freeSlots, m.scratch = nil, nil, nil, nil
+	m.first, m.hint = -1, -1
+	m.free = newFreeSet()
+	m.free.add(m.Min, m.Max)
+	m.NEntries, m.Size = 0, 0
+	m.Timestamp++
 }
 
 // link inserts a new entry into free space. Mirrors vm_map_entry_link.
@@ -392,12 +550,22 @@ func (m *Map) resize(e Entry, newEnd uint64) Entry {
 }
 
 // rekey moves entry e (keyed by oldStart) to its new e.Start, which keeps
-// its place in address order; the caller keeps the free set right.
+// its place in address order; the caller keeps the free set right. Keys
+// the move leaves outside the index rule (e's own, when e starts past it,
+// or the previous entry's, when e now starts at or below it) are dropped
+// and the runs bounded again.
 func (m *Map) rekey(oldStart uint64, e Entry) {
 	slot, _ := m.slotOf(oldStart)
-	m.tree.Delete(mapKey{start: oldStart})
 	m.slab[slot] = e
-	m.tree.ReplaceOrInsert(mapKey{start: e.Start, slot: slot})
+	l := m.links[slot]
+	if l.indexed && l.key < e.Start {
+		m.unindex(slot)
+		m.boundRun(slot)
+	}
+	if p := l.prev; p >= 0 && m.links[p].indexed && m.links[p].key >= e.Start {
+		m.unindex(p)
+		m.boundRun(p)
+	}
 	m.hint = slot
 	m.Timestamp++
 }

@@ -61,12 +61,12 @@ func (e *Engine) Rows(p *Process) []MapsRow {
 				r.Dev = f.Dev
 			}
 			r.Inode = f.Inode
-		} else if vs.Map.linux && strings.HasPrefix(en.Name, "/") {
-			r.Path, r.Offset = en.Name, en.Offset // private /dev/zero keeps its file
-		} else if vs.Map.linux && en.Name != "" && !strings.HasPrefix(en.Name, "[") {
-			r.Path = "[anon:" + en.Name + "]"
+		} else if name := e.EntryName(&en); vs.Map.linux && strings.HasPrefix(name, "/") {
+			r.Path, r.Offset = name, en.Offset // private /dev/zero keeps its file
+		} else if vs.Map.linux && name != "" && !strings.HasPrefix(name, "[") {
+			r.Path = "[anon:" + name + "]"
 		} else {
-			r.Path = en.Name
+			r.Path = name
 		}
 		if vs.Map.linux && r.Path == "" && vs.StartBrk != vs.Brk && en.Start < vs.Brk && en.End > vs.StartBrk {
 			r.Path = "[heap]"
@@ -349,17 +349,17 @@ func (e *Engine) LoadImage(p *Process, rows []scenario.MapsLine) error {
 		case m.Path == "[heap]":
 			vs.StartBrk, vs.Brk = m.Start, m.End
 		case m.Path == "[stack]":
-			en.Name = m.Path
+			en.Name = e.names.intern(m.Path)
 			en.Flags |= EntryGrowsDown
 			en.LFlags |= LinuxGrowsDown
 		case strings.HasPrefix(m.Path, "["):
-			en.Name = m.Path
+			en.Name = e.names.intern(m.Path)
 			en.LFlags |= LinuxIO
 			if strings.HasPrefix(m.Path, "[vvar") || m.Path == "[vdso]" {
 				en.LFlags |= LinuxSpecial
 			}
 		case m.Path != "":
-			en.Name = m.Path
+			en.Name = e.names.intern(m.Path)
 		}
 		if linux {
 			if en.Object == 0 && !shared {

@@ -89,14 +89,25 @@ func (vs *Vmspace) mergeableNeighbors(prev, next *Entry) bool {
 }
 
 // tryMerge merges prev into next when the rule allows, returning the
-// surviving entry and true. The merged entry keeps prev's start and offset;
-// the reference prev held on the shared object is dropped. Mirrors
-// vm_map_try_merge_entries and vm_map_merged_neighbor_dispose.
+// surviving entry and true. Pre: prev and next are entries of the map (their
+// current values). Mirrors vm_map_try_merge_entries.
 func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 	m := &vs.Map
 	if !vs.mergeableNeighbors(&prev, &next) {
 		return next, false
 	}
+	ns, _ := m.slotOf(next.Start)
+	ps, _ := m.slotOf(prev.Start)
+	return vs.mergeSlots(ps, prev, ns, next), true
+}
+
+// mergeSlots merges next (in slot ns) into prev (in slot ps), the entry
+// just before it, and returns the merged entry, which keeps prev's slot,
+// start and offset; the reference prev held on the shared object is
+// dropped. Pre: vs.mergeableNeighbors(&prev, &next). Mirrors the merge of
+// vm_map_try_merge_entries and vm_map_merged_neighbor_dispose.
+func (vs *Vmspace) mergeSlots(ps int32, prev Entry, ns int32, next Entry) Entry {
+	m := &vs.Map
 	merged := next
 	merged.Start, merged.Offset = prev.Start, prev.Offset
 	if m.linux && vs.anonOf(&prev) != 0 && vs.anonOf(&next) == 0 {
@@ -109,18 +120,41 @@ func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 	} else if prev.Object != 0 {
 		vs.eng.deallocate(prev.Object)
 	}
-	m.remove(next.Start)
-	m.put(merged)
+	m.removeSlot(ns)
+	m.slab[ps] = merged
+	m.hint = ps
 	m.NEntries--
 	m.Timestamp++
-	return merged, true
+	return merged
+}
+
+// mergeNextSlot merges en, the entry in slot s, with the entry just above
+// it if they touch and the rule allows, and returns the surviving entry.
+func (vs *Vmspace) mergeNextSlot(s int32, en Entry) Entry {
+	m := &vs.Map
+	if n := m.links[s].next; n >= 0 && m.slab[n].Start == en.End {
+		if next := m.slab[n]; vs.mergeableNeighbors(&en, &next) {
+			return vs.mergeSlots(s, en, n, next)
+		}
+	}
+	return en
 }
 
 // mergeWithPrev merges en with the entry just below it if allowed and
 // returns the surviving entry.
 func (vs *Vmspace) mergeWithPrev(en Entry) Entry {
-	if p, ok := vs.Map.prev(en.Start); ok {
-		en, _ = vs.tryMerge(p, en)
+	m := &vs.Map
+	s, ok := m.slotOf(en.Start)
+	if !ok {
+		if p, ok := m.prev(en.Start); ok {
+			en, _ = vs.tryMerge(p, en)
+		}
+		return en
+	}
+	if p := m.links[s].prev; p >= 0 {
+		if prev := m.slab[p]; vs.mergeableNeighbors(&prev, &en) {
+			return vs.mergeSlots(p, prev, s, en)
+		}
 	}
 	return en
 }
@@ -128,32 +162,52 @@ func (vs *Vmspace) mergeWithPrev(en Entry) Entry {
 // mergeWithNext merges en with the entry just above it if allowed and
 // returns the surviving entry.
 func (vs *Vmspace) mergeWithNext(en Entry) Entry {
-	if n, ok := vs.Map.next(en.End); ok && n.Start == en.End {
-		if merged, did := vs.tryMerge(en, n); did {
-			return merged
+	m := &vs.Map
+	s, ok := m.slotOf(en.Start)
+	if !ok {
+		if n, ok := m.next(en.End); ok && n.Start == en.End {
+			if merged, did := vs.tryMerge(en, n); did {
+				return merged
+			}
 		}
+		return en
 	}
-	return en
+	return vs.mergeNextSlot(s, en)
 }
 
 // mergeList re-merges a run of entries after an operation changed them:
 // each with its predecessor (the entry before the run, then the previous
 // one of the run), then the last with the entry after the run, as FreeBSD
 // does at the end of protect, inherit, madvise and wiring. list holds the
-// entries' current values in address order.
+// entries' current values in address order, consecutive in the map; the
+// walk follows the map's links from the first one's slot.
 func (vs *Vmspace) mergeList(list []Entry) {
 	if len(list) == 0 {
 		return
 	}
+	m := &vs.Map
 	cur := list[0]
-	if p, ok := vs.Map.prev(cur.Start); ok {
-		cur, _ = vs.tryMerge(p, cur)
+	s, ok := m.slotOf(cur.Start)
+	if !ok {
+		return
+	}
+	if p := m.links[s].prev; p >= 0 {
+		if prev := m.slab[p]; vs.mergeableNeighbors(&prev, &cur) {
+			cur, s = vs.mergeSlots(p, prev, s, cur), p
+		}
 	}
 	for _, en := range list[1:] {
-		en, _ = vs.tryMerge(cur, en)
-		cur = en
+		n := m.links[s].next
+		if n < 0 || m.slab[n].Start != en.Start {
+			n, _ = m.slotOf(en.Start)
+		}
+		if vs.mergeableNeighbors(&cur, &en) {
+			cur = vs.mergeSlots(s, cur, n, en)
+		} else {
+			cur, s = en, n
+		}
 	}
-	vs.mergeWithNext(cur)
+	vs.mergeNextSlot(s, cur)
 }
 
 // mergeRange re-merges every entry in [start, end) with its neighbours.

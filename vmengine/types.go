@@ -163,7 +163,7 @@ type Entry struct {
 
 	// Linux personality state (zero under FreeBSD).
 	LFlags LinuxFlags // hidden VM_* flags that take part in merging
-	Name   string     // anonymous VMA name (prctl PR_SET_VMA_ANON_NAME) or label
+	Name   NameID     // anonymous VMA name (prctl PR_SET_VMA_ANON_NAME) or label: Engine.EntryName
 	PKey   uint8      // protection key
 	// FileDesc is the open file description mapped (vm_file; FD.Desc):
 	// mappings of one file through two opens never merge. 0: none or
