@@ -142,9 +142,21 @@ func paintCanvas(id string, height float64, draw func(p Painter, w float64)) flo
 	ctx := c.Call("getContext", "2d")
 	ctx.Call("setTransform", dpr, 0, 0, dpr, 0, 0)
 	ctx.Set("textBaseline", "alphabetic")
-	canvases[id] = &canvasState{el: c, ctx: ctx, w: w, h: height}
-	draw(&canvasPainter{c: ctx}, w)
+	cs := &canvasState{el: c, ctx: ctx, w: w, h: height}
+	canvases[id] = cs
+	cs.draw(draw)
 	return w
+}
+
+// draw clears the canvas and runs draw on it. Every paint covers the whole
+// canvas, and the clear lets Chromium drop the draw commands it still
+// queues from earlier paints (only a full-canvas clearRect does so, not a
+// full-canvas fillRect). Without it, paints between two presented frames
+// (several wheel events in one frame) pile up until the queue's size limit,
+// and the paint that reaches it rasterizes them all at once.
+func (cs *canvasState) draw(draw func(p Painter, w float64)) {
+	cs.ctx.Call("clearRect", 0, 0, cs.w, cs.h)
+	draw(&canvasPainter{c: cs.ctx}, cs.w)
 }
 
 // repaintCanvas redraws canvas id at the size of its last paintCanvas
@@ -155,7 +167,7 @@ func repaintCanvas(id string, height float64, draw func(p Painter, w float64)) f
 	if cs == nil || cs.h != height || !cs.el.Get("isConnected").Bool() {
 		return paintCanvas(id, height, draw)
 	}
-	draw(&canvasPainter{c: cs.ctx}, cs.w)
+	cs.draw(draw)
 	return cs.w
 }
 
