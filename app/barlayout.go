@@ -227,6 +227,7 @@ func (a *Axis) Focus(start, end uint64) View {
 // Row is one process's entries on the axis.
 type Row struct {
 	PID    int
+	Label  string    // "pid N", drawn in the gutter
 	U0, U1 []float64 // per entry
 }
 
@@ -235,7 +236,8 @@ func (a *Axis) Rows(snap *Snapshot) []Row {
 	rows := make([]Row, len(snap.Procs))
 	for i := range snap.Procs {
 		es := snap.Procs[i].Entries
-		r := Row{PID: snap.Procs[i].PID, U0: make([]float64, len(es)), U1: make([]float64, len(es))}
+		pid := snap.Procs[i].PID
+		r := Row{PID: pid, Label: "pid " + itoa(pid), U0: make([]float64, len(es)), U1: make([]float64, len(es))}
 		// Entries are in order and so are boundaries: walk both.
 		k := 0
 		for j, e := range es {
@@ -425,8 +427,7 @@ func (b *Bar) paintRow(p Painter, pal *Palette, i int) {
 	x0 := b.X(b.View.U0)
 	x1 := b.X(b.View.U1)
 	p.Rect(x0, y, x1-x0, h, pal.Gap)
-	label := "pid " + itoa(r.PID)
-	p.Text(4, y+h/2+4, label, pal.Text, 11, "start")
+	p.Text(4, y+h/2+4, r.Label, pal.Text, 11, "start")
 	if pv.New {
 		p.Text(4, y+h/2+16, "new", pal.Change[ChangeAdded], 9, "start")
 	}
@@ -594,19 +595,21 @@ func (b *Bar) paintEntry(p Painter, pal *Palette, e *EntryView, x0, x1, y, h flo
 		p.Stroke(x0+1, y+1, math.Max(w-2, 1), h-2, pal.Change[e.Change], 2, false)
 	}
 	// Labels by zoom: more detail as the entry gets wider.
-	size := sizeText(e.End - e.Start)
-	var lines []string
+	if w <= 28 {
+		return
+	}
+	perms := e.Perms[:3]
+	lines := [2]string{perms}
+	n := 1
 	switch {
 	case w > 220:
-		lines = []string{e.Label() + " · " + size + " · " + e.Perms[:3], hexAddr(e.Start) + "–" + hexAddr(e.End)}
+		lines, n = [2]string{e.Label() + " · " + sizeText(e.End-e.Start) + " · " + perms, hexAddr(e.Start) + "–" + hexAddr(e.End)}, 2
 	case w > 120:
-		lines = []string{e.Label() + " · " + size, e.Perms[:3]}
+		lines, n = [2]string{e.Label() + " · " + sizeText(e.End-e.Start), perms}, 2
 	case w > 60:
-		lines = []string{size, e.Perms[:3]}
-	case w > 28:
-		lines = []string{e.Perms[:3]}
+		lines, n = [2]string{sizeText(e.End - e.Start), perms}, 2
 	}
-	for k, t := range lines {
+	for k, t := range lines[:n] {
 		sz := 11.0
 		if k > 0 {
 			sz = 9.5
@@ -618,7 +621,7 @@ func (b *Bar) paintEntry(p Painter, pal *Palette, e *EntryView, x0, x1, y, h flo
 			break
 		}
 		ty := y + 14 + float64(k)*12
-		if len(lines) == 1 {
+		if n == 1 {
 			ty = y + h/2 + 4
 		}
 		p.Text(x0+w/2, ty, t, "#ffffff", sz, "middle")

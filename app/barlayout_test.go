@@ -150,6 +150,22 @@ func wantAxisLabels(bar *Bar) []drawnText {
 	return out
 }
 
+// TestZoomStepAllocations checks that painting a zoom step allocates only
+// for the text it draws (a label is one string built from a few pieces),
+// not per entry or per boundary in view, at every step of the wheel burst.
+func TestZoomStepAllocations(t *testing.T) {
+	bar := map65530Bar(t, 800)
+	for n, v := range wheelViews(bar) {
+		bar.View = v
+		var d drawing
+		bar.Paint(&d)
+		allocs := testing.AllocsPerRun(3, func() { bar.Paint(nopPainter{}) })
+		if limit := 4 * len(d.texts); allocs > float64(limit) {
+			t.Errorf("zoom step %d (%.3g%% of the axis): %v allocations for %d labels", n, 100*v.Span()/bar.Axis.Total(), allocs, len(d.texts))
+		}
+	}
+}
+
 // BenchmarkZoomSteps65530 paints the wheel burst's views of the
 // 65,530-entry map natively, one view per op.
 func BenchmarkZoomSteps65530(b *testing.B) {
