@@ -2,8 +2,10 @@ package app
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // The address-space bar's geometry: a folded axis shared by every process
@@ -225,6 +227,7 @@ func (a *Axis) Focus(start, end uint64) View {
 // Row is one process's entries on the axis.
 type Row struct {
 	PID    int
+	Label  string    // "pid N", drawn in the gutter
 	U0, U1 []float64 // per entry
 }
 
@@ -233,7 +236,8 @@ func (a *Axis) Rows(snap *Snapshot) []Row {
 	rows := make([]Row, len(snap.Procs))
 	for i := range snap.Procs {
 		es := snap.Procs[i].Entries
-		r := Row{PID: snap.Procs[i].PID, U0: make([]float64, len(es)), U1: make([]float64, len(es))}
+		pid := snap.Procs[i].PID
+		r := Row{PID: pid, Label: "pid " + itoa(pid), U0: make([]float64, len(es)), U1: make([]float64, len(es))}
 		// Entries are in order and so are boundaries: walk both.
 		k := 0
 		for j, e := range es {
@@ -392,8 +396,14 @@ func PaletteFor(theme string) *Palette {
 	return &lightPalette
 }
 
+// textWPerPoint is the advance of one character of the monospace font per
+// point of font size.
+const textWPerPoint = 0.62
+
 // textW estimates the width of s at font size sz (a monospace font).
-func textW(s string, sz float64) float64 { return float64(len([]rune(s))) * sz * 0.62 }
+func textW(s string, sz float64) float64 {
+	return float64(utf8.RuneCountInString(s)) * sz * textWPerPoint
+}
 
 // Paint draws the bar.
 func (b *Bar) Paint(p Painter) {
@@ -417,12 +427,12 @@ func (b *Bar) paintRow(p Painter, pal *Palette, i int) {
 	x0 := b.X(b.View.U0)
 	x1 := b.X(b.View.U1)
 	p.Rect(x0, y, x1-x0, h, pal.Gap)
-	label := "pid " + itoa(r.PID)
-	p.Text(4, y+h/2+4, label, pal.Text, 11, "start")
+	p.Text(4, y+h/2+4, r.Label, pal.Text, 11, "start")
 	if pv.New {
 		p.Text(4, y+h/2+16, "new", pal.Change[ChangeAdded], 9, "start")
 	}
 	first := sort.Search(len(r.U1), func(j int) bool { return r.U1[j] > b.View.U0 })
+	last := first + sort.Search(len(r.U0)-first, func(k int) bool { return r.U0[first+k] >= b.View.U1 })
 	// Gaps: before each visible entry and after the last.
 	prevEnd := b.View.U0
 	if first > 0 {
@@ -430,7 +440,7 @@ func (b *Bar) paintRow(p Painter, pal *Palette, i int) {
 	}
 	lastCol := -1.0
 	j := first
-	for ; j < len(es) && r.U0[j] < b.View.U1; j++ {
+	for ; j < last; j++ {
 		b.paintGap(p, pal, prevEnd, r.U0[j], y, h, gapBytes(b, es, j))
 		prevEnd = r.U1[j]
 		ex0, ex1 := b.X(r.U0[j]), b.X(r.U1[j])
@@ -443,11 +453,12 @@ func (b *Bar) paintRow(p Painter, pal *Palette, i int) {
 		e := &es[j]
 		if ex1-ex0 < 1.5 {
 			col := math.Floor(ex0)
-			if col == lastCol {
-				continue
+			if col != lastCol {
+				lastCol = col
+				p.Rect(col, y, 1.5, h, b.fill(pal, e))
 			}
-			lastCol = col
-			p.Rect(col, y, 1.5, h, b.fill(pal, e))
+			j = b.lastInColumn(r.U1, j, last, col+1)
+			prevEnd = r.U1[j]
 			continue
 		}
 		b.paintEntry(p, pal, e, ex0, ex1, y, h)
@@ -482,6 +493,19 @@ func (b *Bar) paintRow(p Painter, pal *Palette, i int) {
 		}
 		p.Stroke(sx0-1, y-2, math.Max(sx1-sx0, 2)+2, h+4, col, w, false)
 	}
+}
+
+// lastInColumn returns the last entry in [j, last) of a row (entry ends
+// u1) that ends at or before pixel xEnd, the right edge of the column where
+// entry j is drawn as a sliver. The entries after j up to it are narrower
+// than a pixel, start in that column and have nothing to add to it, so a
+// zoomed-out row costs a binary search per column instead of a step per
+// entry.
+func (b *Bar) lastInColumn(u1 []float64, j, last int, xEnd float64) int {
+	if j+1 >= last || b.X(u1[j+1]) > xEnd {
+		return j
+	}
+	return j + sort.Search(last-j-1, func(k int) bool { return b.X(u1[j+1+k]) > xEnd })
 }
 
 // gapBytes returns the size of the hole before entry j.
@@ -571,19 +595,21 @@ func (b *Bar) paintEntry(p Painter, pal *Palette, e *EntryView, x0, x1, y, h flo
 		p.Stroke(x0+1, y+1, math.Max(w-2, 1), h-2, pal.Change[e.Change], 2, false)
 	}
 	// Labels by zoom: more detail as the entry gets wider.
-	size := sizeText(e.End - e.Start)
-	var lines []string
+	if w <= 28 {
+		return
+	}
+	perms := e.Perms[:3]
+	lines := [2]string{perms}
+	n := 1
 	switch {
 	case w > 220:
-		lines = []string{e.Label() + " · " + size + " · " + e.Perms[:3], hexAddr(e.Start) + "–" + hexAddr(e.End)}
+		lines, n = [2]string{e.Label() + " · " + sizeText(e.End-e.Start) + " · " + perms, hexAddr(e.Start) + "–" + hexAddr(e.End)}, 2
 	case w > 120:
-		lines = []string{e.Label() + " · " + size, e.Perms[:3]}
+		lines, n = [2]string{e.Label() + " · " + sizeText(e.End-e.Start), perms}, 2
 	case w > 60:
-		lines = []string{size, e.Perms[:3]}
-	case w > 28:
-		lines = []string{e.Perms[:3]}
+		lines, n = [2]string{sizeText(e.End - e.Start), perms}, 2
 	}
-	for k, t := range lines {
+	for k, t := range lines[:n] {
 		sz := 11.0
 		if k > 0 {
 			sz = 9.5
@@ -595,7 +621,7 @@ func (b *Bar) paintEntry(p Painter, pal *Palette, e *EntryView, x0, x1, y, h flo
 			break
 		}
 		ty := y + 14 + float64(k)*12
-		if len(lines) == 1 {
+		if n == 1 {
 			ty = y + h/2 + 4
 		}
 		p.Text(x0+w/2, ty, t, "#ffffff", sz, "middle")
@@ -649,34 +675,44 @@ func (b *Bar) paintPages(p Painter, pal *Palette, e *EntryView, x0, x1, y, h, pw
 	}
 }
 
-// paintAxis writes addresses under the rows at entry boundaries, skipping
-// any that would overlap the previous one.
+// paintAxis writes addresses under the rows at entry boundaries, from
+// left to right. A label keeps 8 pixels from the previous one, measured as
+// if it were as wide as the widest user address (14 characters) so that
+// labels keep an even pitch, and must not overhang the gutter or the right
+// edge. Labels are measured without being formatted, and a binary search
+// skips the boundaries that cannot take one, so the cost follows the
+// labels drawn, not the boundaries in view.
 func (b *Bar) paintAxis(p Painter, pal *Palette) {
 	y := b.RowY(len(b.Rows)) - b.RowGap + 12
 	if len(b.Rows) == 0 {
 		y = b.Top + 12
 	}
+	const size = 9
+	widest := float64(len("0x7fffffffe000")) * size * textWPerPoint
 	a := b.Axis
 	i := sort.Search(len(a.U), func(i int) bool { return a.U[i] >= b.View.U0 })
 	last := -1e9
-	for ; i < len(a.U) && a.U[i] <= b.View.U1; i++ {
+	for i < len(a.U) && a.U[i] <= b.View.U1 {
 		x := b.X(a.U[i])
-		// Skip cheaply before formatting: labels are at most 14 digits.
-		if x-textW("0x7fffffffe000", 9)/2 < last+8 {
-			if j := sort.Search(len(a.U), func(j int) bool { return b.X(a.U[j]) >= last+8 }); j > i+1 {
-				i = j - 1
-			}
-			continue
+		w := float64(hexLen(a.B[i])) * size * textWPerPoint
+		if x+w/2 > b.W {
+			break // later labels are further right and no narrower
 		}
-		t := hexAddr(a.B[i])
-		w := textW(t, 9)
-		if x-w/2 < last+8 || x+w/2 > b.W || x-w/2 < b.Gutter-20 {
+		// Labels only widen along the axis, so none fits before x = need.
+		if need := math.Max(last+8+math.Max(w, widest)/2, b.Gutter-20+w/2); x < need {
+			i += 1 + sort.Search(len(a.U)-i-1, func(k int) bool { return b.X(a.U[i+1+k]) >= need })
 			continue
 		}
 		p.Line(x, y-11, x, y-8, pal.Axis, 1)
-		p.Text(x, y, t, pal.Muted, 9, "middle")
+		p.Text(x, y, hexAddr(a.B[i]), pal.Muted, size, "middle")
 		last = x + w/2
+		i++
 	}
+}
+
+// hexLen returns the length of hexAddr(a).
+func hexLen(a uint64) int {
+	return 2 + max(1, (bits.Len64(a)+3)/4)
 }
 
 // itoa formats an int.

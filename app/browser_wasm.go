@@ -33,22 +33,42 @@ func byID(id string) js.Value { return doc.Call("getElementById", id) }
 // canvasPainter draws on a 2D context, caching style changes.
 type canvasPainter struct {
 	c                   js.Value
-	fill, stroke, font  string
-	lineW               float64
+	fill, stroke        string
+	fontSize, lineW     float64 // 0: not set yet
 	align               string
 	dashed, dashedKnown bool
 }
 
+// styleValues holds the JS strings of the colours and fonts set on
+// canvases, so that a paint converts no style string (each conversion
+// makes a JS string and a Go finalizer). Styles come from the palettes and
+// a few font sizes; maxStyleValues bounds the cache all the same.
+var styleValues = map[string]js.Value{}
+
+const maxStyleValues = 256
+
+// styleValue returns s as a JS string, cached.
+func styleValue(s string) js.Value {
+	if v, ok := styleValues[s]; ok {
+		return v
+	}
+	v := js.ValueOf(s)
+	if len(styleValues) < maxStyleValues {
+		styleValues[s] = v
+	}
+	return v
+}
+
 func (p *canvasPainter) setFill(c string) {
 	if c != p.fill {
-		p.c.Set("fillStyle", c)
+		p.c.Set("fillStyle", styleValue(c))
 		p.fill = c
 	}
 }
 
 func (p *canvasPainter) setStroke(c string, w float64, dashed bool) {
 	if c != p.stroke {
-		p.c.Set("strokeStyle", c)
+		p.c.Set("strokeStyle", styleValue(c))
 		p.stroke = c
 	}
 	if w != p.lineW {
@@ -85,17 +105,27 @@ func (p *canvasPainter) Line(x0, y0, x1, y1 float64, color string, width float64
 
 func (p *canvasPainter) Text(x, y float64, s, color string, size float64, anchor string) {
 	p.setFill(color)
-	f := fontCSS(size)
-	if f != p.font {
-		p.c.Set("font", f)
-		p.font = f
+	if size != p.fontSize {
+		p.c.Set("font", styleValue(fontCSS(size)))
+		p.fontSize = size
 	}
-	a := map[string]string{"start": "left", "middle": "center", "end": "right"}[anchor]
+	a := textAlign(anchor)
 	if a != p.align {
 		p.c.Set("textAlign", a)
 		p.align = a
 	}
 	p.c.Call("fillText", s, x, y)
+}
+
+// textAlign returns the canvas textAlign of an SVG text-anchor.
+func textAlign(anchor string) string {
+	switch anchor {
+	case "middle":
+		return "center"
+	case "end":
+		return "right"
+	}
+	return "left"
 }
 
 // fontCSS returns the canvas font for a size.
@@ -142,9 +172,21 @@ func paintCanvas(id string, height float64, draw func(p Painter, w float64)) flo
 	ctx := c.Call("getContext", "2d")
 	ctx.Call("setTransform", dpr, 0, 0, dpr, 0, 0)
 	ctx.Set("textBaseline", "alphabetic")
-	canvases[id] = &canvasState{el: c, ctx: ctx, w: w, h: height}
-	draw(&canvasPainter{c: ctx}, w)
+	cs := &canvasState{el: c, ctx: ctx, w: w, h: height}
+	canvases[id] = cs
+	cs.draw(draw)
 	return w
+}
+
+// draw clears the canvas and runs draw on it. Every paint covers the whole
+// canvas, and the clear lets Chromium drop the draw commands it still
+// queues from earlier paints (only a full-canvas clearRect does so, not a
+// full-canvas fillRect). Without it, paints between two presented frames
+// (several wheel events in one frame) pile up until the queue's size limit,
+// and the paint that reaches it rasterizes them all at once.
+func (cs *canvasState) draw(draw func(p Painter, w float64)) {
+	cs.ctx.Call("clearRect", 0, 0, cs.w, cs.h)
+	draw(&canvasPainter{c: cs.ctx}, cs.w)
 }
 
 // repaintCanvas redraws canvas id at the size of its last paintCanvas
@@ -155,7 +197,7 @@ func repaintCanvas(id string, height float64, draw func(p Painter, w float64)) f
 	if cs == nil || cs.h != height || !cs.el.Get("isConnected").Bool() {
 		return paintCanvas(id, height, draw)
 	}
-	draw(&canvasPainter{c: cs.ctx}, cs.w)
+	cs.draw(draw)
 	return cs.w
 }
 

@@ -631,5 +631,18 @@ func sizeText(n uint64) string {
 	return fmt.Sprintf("%.1f %s", f, units[u])
 }
 
-// hexAddr renders an address as lower-case hex with 0x.
-func hexAddr(a uint64) string { return fmt.Sprintf("%#x", a) }
+// hexAddr renders an address as lower-case hex with 0x (as %#x does).
+func hexAddr(a uint64) string {
+	var b [18]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = "0123456789abcdef"[a&15]
+		if a >>= 4; a == 0 {
+			break
+		}
+	}
+	i -= 2
+	b[i], b[i+1] = '0', 'x'
+	return string(b[i:])
+}
