@@ -280,6 +280,23 @@ func (fs *freeSet) add(s, e uint64) {
 	}
 }
 
+// addBetween is add for a caller that knows the neighbourhood: [lo, s) and
+// [e, hi) are free (either may be empty) and used space or the ends of the
+// set bound them, so no search for the neighbours is needed.
+func (fs *freeSet) addBetween(lo, s, e, hi uint64) {
+	switch {
+	case lo < s && e < hi:
+		fs.deleteKey(e)
+		fs.setInterval(lo, lo, hi)
+	case lo < s:
+		fs.setInterval(lo, lo, e)
+	case e < hi:
+		fs.setInterval(e, s, hi)
+	default:
+		fs.insertNode(s, e)
+	}
+}
+
 // remove marks [s, e) used. Pre: [s, e) lies inside one free interval.
 func (fs *freeSet) remove(s, e uint64) {
 	if s >= e {

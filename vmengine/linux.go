@@ -570,9 +570,12 @@ func (vs *Vmspace) linuxFindArea(size, align uint64) (uint64, bool) {
 // gapFree reports whether [s, t) is free and clear of the stack guard gap of
 // a grows-down VMA above it. Mirrors the hint check against vm_start_gap.
 func (vs *Vmspace) gapFree(s, t uint64) bool {
-	if !vs.Map.IsFree(s, t) {
-		return false
-	}
+	return vs.Map.IsFree(s, t) && vs.clearOfStackGap(t)
+}
+
+// clearOfStackGap reports whether a free range ending at t stays out of
+// the guard gap below a grows-down VMA above it.
+func (vs *Vmspace) clearOfStackGap(t uint64) bool {
 	if n, ok := vs.Map.next(t); ok && n.LFlags&LinuxGrowsDown != 0 {
 		gap := vs.eng.layout.StackGap
 		if n.Start < gap || t > n.Start-gap {
@@ -590,7 +593,7 @@ func (vs *Vmspace) linuxFindHigh(lo, hi, size, align uint64) (uint64, bool) {
 		if !ok {
 			return 0, false
 		}
-		if vs.gapFree(a, a+size) {
+		if vs.clearOfStackGap(a + size) { // the search found [a, a+size) free
 			return a, true
 		}
 		// Retry below the guard gap of the stack above.
@@ -611,7 +614,7 @@ func (vs *Vmspace) linuxFindLow(lo, hi, size, align uint64) (uint64, bool) {
 		if !ok {
 			return 0, false
 		}
-		if vs.gapFree(a, a+size) {
+		if vs.clearOfStackGap(a + size) { // the search found [a, a+size) free
 			return a, true
 		}
 		lo = a + vs.eng.cfg.PageSize

@@ -517,8 +517,20 @@ func (m *Map) link(e Entry) {
 // unlink removes the entry starting at e.Start and frees its range; the
 // caller drops its object reference. Mirrors vm_map_entry_unlink.
 func (m *Map) unlink(e Entry) {
-	m.remove(e.Start)
-	m.free.add(e.Start, e.End)
+	if slot, ok := m.slotOf(e.Start); ok {
+		// The free space around e reaches its neighbours (or the map's ends).
+		lo, hi := m.Min, m.Max
+		if l := m.links[slot]; l.prev >= 0 {
+			lo = m.slab[l.prev].End
+		}
+		if l := m.links[slot]; l.next >= 0 {
+			hi = m.slab[l.next].Start
+		}
+		m.removeSlot(slot)
+		m.free.addBetween(lo, e.Start, e.End, hi)
+	} else {
+		m.free.add(e.Start, e.End) // the invariant checker reports the stale entry
+	}
 	m.NEntries--
 	if !e.IsGuard() {
 		m.Size -= e.Size()
