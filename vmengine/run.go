@@ -438,14 +438,21 @@ func (r *Runner) mainProcess(pid int) *Process {
 	return p
 }
 
-// evalArgs turns argument expressions into Args.
-func (r *Runner) evalArgs(l *scenario.Line, strict bool) ([]Arg, error) {
+// evalArgs turns argument expressions into Args. A line from a trace
+// (loose) evaluates leniently and marks its Args FromTrace. The slice is
+// the runner's, valid until the next line.
+func (r *Runner) evalArgs(l *scenario.Line, loose bool) ([]Arg, error) {
 	args := r.argBuf[:0] // personalities do not keep their arguments
 	for _, x := range l.Args {
-		a, err := r.evalArg(x, strict)
+		if n, ok := x.(*scenario.Num); ok && n != nil { // most of a trace
+			args = append(args, Arg{Val: n.Value, FromTrace: loose})
+			continue
+		}
+		a, err := r.evalArg(x, !loose)
 		if err != nil {
 			return nil, err
 		}
+		a.FromTrace = loose
 		args = append(args, a)
 	}
 	r.argBuf = args[:0]
@@ -523,14 +530,9 @@ func (r *Runner) call(l *scenario.Line, ev *Event) (bool, error) {
 		r.Skipped++
 		return false, nil
 	}
-	args, err := r.evalArgs(l, !loose)
+	args, err := r.evalArgs(l, loose)
 	if err != nil {
 		return false, err
-	}
-	if loose {
-		for i := range args {
-			args[i].FromTrace = true
-		}
 	}
 	res, known, err := r.exec(p, l, args)
 	if err != nil {
