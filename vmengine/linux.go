@@ -393,11 +393,13 @@ func (lx linux) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64,
 		en.Flags |= EntryUserWired
 		en.Wired = 1
 	}
-	if errno := vs.linuxUnmap(start, start+size); errno != "" {
-		if obj != 0 {
-			e.deallocate(obj)
+	if replaced > 0 || !vs.Map.IsFree(start, start+size) { // MAP_FIXED over mappings
+		if errno := vs.linuxUnmap(start, start+size); errno != "" {
+			if obj != 0 {
+				e.deallocate(obj)
+			}
+			return failWhy(errno, "MAP_FIXED would split a special mapping (mmap_region)")
 		}
-		return failWhy(errno, "MAP_FIXED would split a special mapping (mmap_region)")
 	}
 	if !anon && flags&lxMapSync != 0 && flags&lxMapType == 3 {
 		// ext4_file_mmap refuses MAP_SYNC without DAX, after the old
