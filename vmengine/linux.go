@@ -10,6 +10,7 @@ package vmengine
 import (
 	"strconv"
 	"strings"
+	"vmscope/pmap"
 )
 
 var linuxConsts = map[string]uint64{
@@ -1188,6 +1189,17 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				if en.LFlags&LinuxNoHugePage != 0 || !suitable || !allowed {
 					return failWhy("EINVAL", "the mapping cannot hold a huge page: not shmem or written anonymous memory, VM_NOHUGEPAGE, or no aligned 2 MiB below its end (madvise_collapse)")
 				}
+				// The huge pages to collapse are those wholly inside this
+				// VMA's part of the range; when the part lies inside one 2 MiB
+				// without starting on its boundary, hend - hstart wraps and
+				// the count of collapsed pages can never match.
+				hstart, hend := (us+pmd-1)&^(pmd-1), ue&^(pmd-1)
+				if hstart > hend {
+					return failWhy("EINVAL", "the range lies inside one 2 MiB without starting at its boundary (madvise_collapse: hend - hstart wraps)")
+				}
+				if f == nil && !vs.collapseAnon(hstart, hend) {
+					return failWhy("EINVAL", "a 2 MiB of the range has no page mapped writable to build a huge page on (madvise_collapse: SCAN_PMD_NULL or SCAN_PAGE_RO)")
+				}
 			case 21, 20: // PAGEOUT, COLD
 				if en.LFlags&(LinuxLocked|LinuxIO) != 0 {
 					return failWhy("EINVAL", "MADV_COLD and MADV_PAGEOUT refuse locked memory (can_madv_lru_vma)")
@@ -1201,6 +1213,31 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 		return fail("ENOMEM")
 	}
 	return ok(0)
+}
+
+// collapseAnon collapses each aligned 2 MiB of private anonymous memory in
+// [hstart, hend) into a huge page, as madvise_collapse does with
+// hpage_collapse_scan_pmd and collapse_huge_page: a 2 MiB with at least one
+// page mapped writable becomes wholly resident (its missing pages zero);
+// one without (no page table, or only read-only and zero pages) is left
+// alone, and then the call fails. It reports whether every 2 MiB collapsed.
+func (vs *Vmspace) collapseAnon(hstart, hend uint64) bool {
+	const pmd = 2 << 20
+	e := vs.eng
+	all := true
+	for h := hstart; h < hend; h += pmd {
+		writable := false
+		vs.Pmap.Range(e.atop(h), e.atop(h+pmd), func(pte pmap.PTE) bool {
+			writable = pte.Prot&pmap.Prot(ProtWrite) != 0 && (e.zero == 0 || pte.Frame != e.zero)
+			return !writable
+		})
+		if !writable {
+			all = false
+			continue
+		}
+		vs.populate(h, h+pmd, true, false)
+	}
+	return all
 }
 
 // linuxZap discards the pages of [s, t) in en as zap_page_range does: the
