@@ -881,6 +881,7 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 		}
 		return ""
 	}, func(en Entry) Entry {
+		before := en
 		old := en.Prot
 		en.Prot = prot
 		switch {
@@ -890,6 +891,9 @@ func (lx linux) mprotect(e *Engine, p *Process, addr, length, protArg uint64, pk
 			en.PKey = vs.execOnlyPKey() // execute_only_pkey: x86 PKU makes it unreadable
 		case en.PKey == vs.ExecOnlyKey && vs.ExecOnlyKey != 0:
 			en.PKey = 0 // arch_override_mprotect_pkey: leaving PROT_EXEC drops the key
+		}
+		if en == before {
+			return en // mprotect_fixup: newflags == oldflags returns before any VM_ACCOUNT change
 		}
 		switch {
 		case prot&ProtWrite != 0 && en.LFlags&(LinuxAccount|LinuxShared|LinuxNoReserve) == 0 && old&ProtWrite == 0:

@@ -84,6 +84,17 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 		// vma_expandable: only the pages after the VMA must be free (a
 		// MAP_FIXED placement ignores stack guard gaps).
 		if vma.End+delta <= vs.Map.Max && vma.End+delta > vma.End && vs.Map.IsFree(vma.End, vma.End+delta) {
+			e := vs.eng
+			if vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon &&
+				e.indexInUse(vma.Object, vma.Offset+vma.Size(), vma.Offset+vma.Size()+delta, vma) {
+				// The grown index range would alias pages another mapping
+				// of the object uses (as in moveVMA): this VMA's pages get
+				// an object of their own.
+				old := vma.Object
+				vma.Object = e.movePages(old, e.atop(vma.Offset), e.atop(vma.Offset+vma.Size()))
+				vs.Map.put(vma)
+				e.deallocate(old)
+			}
 			en := vs.Map.resize(vma, vma.End+delta)
 			if en.LFlags&LinuxLocked != 0 {
 				vs.LockedVM += delta
