@@ -18,8 +18,9 @@ package vmengine
 // operations as scenario lines (see scenario/SYNTAX.md), ready to become a
 // testdata/linux/bug-*.scn reproducer.
 //
-// Knobs (environment): VMSCOPE_KDIFF_OPS (operations, default 50000; 2000
-// with -short), VMSCOPE_KDIFF_SEED (default 1), VMSCOPE_KDIFF_SKIP
+// Knobs (environment): VMSCOPE_KDIFF_OPS (operations per seed, default
+// 50000; 2000 with -short), VMSCOPE_KDIFF_SEED (one seed; by default seeds
+// 1 to 4 run, seed 1 alone with -short), VMSCOPE_KDIFF_SKIP
 // (comma-separated class prefixes not to generate, e.g.
 // "madvise.MADV_COLD,mlock"), VMSCOPE_KDIFF_LOG (a file to receive the whole
 // run as a scenario, with the exec image as an @image block) and
@@ -1307,11 +1308,22 @@ func TestKernelDiff(t *testing.T) {
 		t.Skip("needs root: MAP_LOCKED and mlock without limits, MAP_FIXED below mmap_min_addr")
 	}
 	nops := int(kdEnvInt("VMSCOPE_KDIFF_OPS", 50000))
+	seeds := []int64{1, 2, 3, 4}
 	if testing.Short() {
-		nops = 2000
+		nops, seeds = 2000, seeds[:1]
 	}
-	seed := kdEnvInt("VMSCOPE_KDIFF_SEED", 1)
+	if os.Getenv("VMSCOPE_KDIFF_SEED") != "" {
+		seeds = []int64{kdEnvInt("VMSCOPE_KDIFF_SEED", 1)}
+	}
 	env := kdSetup(t)
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { kernelDiffRun(t, env, nops, seed) })
+	}
+}
+
+// kernelDiffRun performs nops random operations chosen by seed in a fresh
+// child and in the engine, failing at the first difference.
+func kernelDiffRun(t *testing.T, env *kdEnv, nops int, seed int64) {
 	startTime := time.Now()
 	s, err := env.start()
 	if err != nil {
