@@ -351,26 +351,10 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 // returns the new object (one reference, for the caller's entry).
 func (vs *Vmspace) splitPages(en Entry, s, t uint64) ObjID {
 	e := vs.eng
-	o := e.objects[en.Object]
-	n := e.allocAnon(o.Size)
-	if o.Backing != 0 {
-		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
-		b := e.objects[o.Backing]
-		b.Shadows = append(b.Shadows, n.ID)
-		b.Ref++
-	}
 	lo := e.atop(s - en.Start + en.Offset)
-	hi := lo + e.atop(t-s)
-	for _, idx := range o.PageIndexes() {
-		if idx >= lo && idx < hi {
-			f := o.Pages[idx]
-			delete(o.Pages, idx)
-			n.Pages[idx] = f
-			e.phys.SetOwner(f, uint64(n.ID), idx)
-		}
-	}
+	id := e.movePages(en.Object, lo, lo+e.atop(t-s))
 	vs.linuxZap(en, s, t)
-	return n.ID
+	return id
 }
 
 // indexInUse reports whether any entry other than except (in any address
