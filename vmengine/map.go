@@ -539,7 +539,15 @@ func (m *Map) link(e Entry) {
 // one in slot prev (-1: e goes first). It returns e's slot, which is the
 // hint. Pre: [e.Start, e.End) is free and e belongs right after prev.
 func (m *Map) linkAfter(prev int32, e *Entry) int32 {
-	m.free.remove(e.Start, e.End)
+	at, _ := m.free.floorPath(e.Start)
+	return m.linkAfterAt(prev, e, at)
+}
+
+// linkAfterAt is linkAfter for a caller that asked the free set whether
+// e's range is free (freeSet.holding) and has not changed it since: at is
+// where the free interval holding the range is on the recorded path.
+func (m *Map) linkAfterAt(prev int32, e *Entry, at int) int32 {
+	m.free.removeAt(at, e.Start, e.End)
 	m.insertAfter(prev, *e)
 	m.NEntries++
 	if !e.IsGuard() {

@@ -39,7 +39,8 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 	if m.Flags&MapWXorX != 0 && prot&(ProtWrite|ProtExec) == ProtWrite|ProtExec {
 		return KernProtectionFailure
 	}
-	if !m.free.contains(start, end) {
+	at, free := m.free.holding(start, end)
+	if !free {
 		return KernNoSpace
 	}
 	if cow&CowCreateGuard != 0 && (obj != 0 || max != ProtNone) {
@@ -117,7 +118,7 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 	if m.linux && obj == 0 && cow&CowCreateGuard == 0 {
 		en.Offset = start // Linux private anonymous pgoff = addr >> PAGE_SHIFT
 	}
-	vs.mergeNextSlot(vs.mergePrevSlot(m.linkAfter(ps, &en)))
+	vs.mergeNextSlot(vs.mergePrevSlot(m.linkAfterAt(ps, &en, at)))
 	if cow&(CowPrefault|CowPrefaultPartial) != 0 && obj != 0 {
 		limit := ^uint64(0)
 		if cow&CowPrefaultPartial != 0 {
