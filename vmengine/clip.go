@@ -33,12 +33,7 @@ func (vs *Vmspace) clipStart(en Entry, a uint64) Entry {
 	if a <= en.Start || a >= en.End {
 		return en
 	}
-	vs.chargeObject(&en)
-	head, tail := vs.splitAt(en, a)
-	m := &vs.Map
-	m.put(head)
-	m.insertAfter(m.hint, tail)
-	return tail
+	return vs.Map.slab[vs.splitSlot(vs.store(en), a)]
 }
 
 // clipEnd splits en at a so that an entry ends exactly at a, and returns
@@ -48,27 +43,56 @@ func (vs *Vmspace) clipEnd(en Entry, a uint64) Entry {
 	if a <= en.Start || a >= en.End {
 		return en
 	}
-	vs.chargeObject(&en)
-	head, tail := vs.splitAt(en, a)
-	m := &vs.Map
-	m.put(head)
-	m.insertAfter(m.hint, tail)
-	return head
+	s := vs.store(en)
+	vs.splitSlot(s, a)
+	return vs.Map.slab[s]
 }
 
-// splitAt returns the two halves of en around a, taking the extra object
-// reference the second half needs, and counts the new entry.
-func (vs *Vmspace) splitAt(en Entry, a uint64) (Entry, Entry) {
-	head, tail := en, en
-	head.End = a
+// store puts en, an entry of the map, back into its slot and returns the
+// slot.
+func (vs *Vmspace) store(en Entry) int32 {
+	m := &vs.Map
+	m.put(en)
+	return m.hint
+}
+
+// clipStartSlot is clipStart of the entry in slot s: it returns the slot
+// of the entry that begins at a (s itself when there is nothing to split).
+func (vs *Vmspace) clipStartSlot(s int32, a uint64) int32 {
+	if en := &vs.Map.slab[s]; a <= en.Start || a >= en.End {
+		return s
+	}
+	return vs.splitSlot(s, a)
+}
+
+// clipEndSlot is clipEnd of the entry in slot s: the entry that ends at a
+// keeps slot s.
+func (vs *Vmspace) clipEndSlot(s int32, a uint64) {
+	if en := &vs.Map.slab[s]; a > en.Start && a < en.End {
+		vs.splitSlot(s, a)
+	}
+}
+
+// splitSlot splits the entry in slot s at a, en.Start < a < en.End: the
+// head keeps slot s, the tail goes into a new slot right after it, which
+// is returned and becomes the hint. The entry gets its object first
+// (chargeObject), the tail takes the extra object reference and its offset
+// moves on by the head's size; the new entry is counted.
+func (vs *Vmspace) splitSlot(s int32, a uint64) int32 {
+	m := &vs.Map
+	en := &m.slab[s]
+	vs.chargeObject(en)
+	tail := *en
 	tail.Start = a
-	if en.Object != 0 || (!en.IsGuard() && vs.Map.linux) {
+	if en.Object != 0 || (!en.IsGuard() && m.linux) {
 		tail.Offset += a - en.Start
 	}
+	en.End = a
 	vs.eng.reference(en.Object)
-	vs.Map.NEntries++
-	vs.Map.Timestamp++
-	return head, tail
+	m.NEntries++
+	m.Timestamp++
+	m.insertAfter(s, tail) // may move the slab: en is stale from here
+	return m.hint
 }
 
 // clipRange clips the entries at both ends of [start, end) and returns the

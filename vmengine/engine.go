@@ -362,7 +362,7 @@ func (e *Engine) releaseVmspace(vs *Vmspace) {
 	vs.Pmap.Clear()
 	m := &vs.Map
 	for s := m.first; s >= 0; s = m.links[s].next {
-		vs.entryDelete(m.slab[s])
+		vs.entryDelete(&m.slab[s])
 	}
 	m.clear()
 	delete(e.spaces, vs)

@@ -143,9 +143,9 @@ func (fb *freebsd) Syscall(e *Engine, p *Process, call string, args []Arg) (Resu
 	a := func(i int) uint64 { return argv(args, i) }
 	switch call {
 	case "mmap":
-		return fb.mmap(e, p, a(0), a(1), a(2), a(3), fdArg(args, 4), a(5))
+		return fb.mmap(e, p, a(0), a(1), a(2), a(3), fdNum(args, 4), a(5))
 	case "ommap":
-		return fb.ommap(e, p, a(0), a(1), a(2), a(3), fdArg(args, 4), a(5))
+		return fb.ommap(e, p, a(0), a(1), a(2), a(3), fdNum(args, 4), a(5))
 	case "munmap":
 		return fb.munmap(e, p, a(0), a(1))
 	case "mprotect":
@@ -197,14 +197,23 @@ func fdArg(args []Arg, i int) Arg {
 	return Arg{Val: ^uint64(0)}
 }
 
+// fdNum is fdArg's number alone: the fd argument as a signed value, -1
+// when absent.
+func fdNum(args []Arg, i int) uint64 {
+	if i < len(args) {
+		return args[i].Val
+	}
+	return ^uint64(0)
+}
+
 // mmap mirrors kern_mmap (FreeBSD 14) or, for freebsd6, the seed's mmap.
-func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64, fd Arg, pos uint64) (Result, bool) {
+func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint64, fd, pos uint64) (Result, bool) {
 	vs := p.VS
 	pg := e.cfg.PageSize
 	var prot, maxProt Prot
 	if fb.seedEra {
 		prot = Prot(protArg) & ProtAll
-		if int64(length) < 0 || (flags&fbMapAnon != 0 && fd.Val != ^uint64(0)) {
+		if int64(length) < 0 || (flags&fbMapAnon != 0 && fd != ^uint64(0)) {
 			return failWhy("EINVAL", "negative length, or MAP_ANON with fd != -1 (seed mmap)")
 		}
 		if flags&fbMapAnon != 0 {
@@ -226,12 +235,12 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 			}
 		}
 		flags &^= fbMapRes0020 | fbMapRes0040
-		if length == 0 || (flags&fbMapAnon != 0 && (fd.Val != ^uint64(0) || pos != 0)) {
+		if length == 0 || (flags&fbMapAnon != 0 && (fd != ^uint64(0) || pos != 0)) {
 			return failWhy("EINVAL", "zero length, or MAP_ANON with fd != -1 or a non-zero offset (kern_mmap)")
 		}
 	}
 	if flags&fbMapStack != 0 {
-		if fd.Val != ^uint64(0) || prot&(ProtRead|ProtWrite) != ProtRead|ProtWrite {
+		if fd != ^uint64(0) || prot&(ProtRead|ProtWrite) != ProtRead|ProtWrite {
 			return failWhy("EINVAL", "MAP_STACK needs fd -1 and PROT_READ|PROT_WRITE (kern_mmap)")
 		}
 		flags |= fbMapAnon
@@ -248,7 +257,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 		if flags&(fbMapShared|fbMapPrivate) == fbMapShared|fbMapPrivate {
 			return failWhy("EINVAL", "MAP_SHARED and MAP_PRIVATE together (kern_mmap)")
 		}
-		if flags&fbMapGuard != 0 && (prot != ProtNone || fd.Val != ^uint64(0) || pos != 0 ||
+		if flags&fbMapGuard != 0 && (prot != ProtNone || fd != ^uint64(0) || pos != 0 ||
 			flags&^uint64(fbMapFixed|fbMapGuard|fbMapExcl|fbMap32Bit|fbAlignMask) != 0) {
 			return failWhy("EINVAL", "MAP_GUARD takes PROT_NONE, fd -1, offset 0 and no flags but FIXED, EXCL, 32BIT, ALIGNED (kern_mmap)")
 		}
@@ -303,7 +312,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 			maxProt = ProtAll
 		}
 	} else {
-		d, open := p.FDs[int(fd.Val)]
+		d, open := p.FDs[int(fd)]
 		if !open {
 			return failWhy("EBADF", "the fd is not open (fget_mmap)")
 		}
@@ -471,7 +480,7 @@ func (fb *freebsd) mmap(e *Engine, p *Process, addr, length, protArg, flags uint
 func (p Prot) Has(q Prot) bool { return p&q == q }
 
 // ommap converts 4.3BSD mmap arguments and calls mmap. Mirrors ommap.
-func (fb *freebsd) ommap(e *Engine, p *Process, addr, length, prot, oflags uint64, fd Arg, pos uint64) (Result, bool) {
+func (fb *freebsd) ommap(e *Engine, p *Process, addr, length, prot, oflags uint64, fd, pos uint64) (Result, bool) {
 	cvt := [8]uint64{0, 4, 2, 4 | 2, 1, 4 | 1, 2 | 1, 4 | 2 | 1}
 	nprot := cvt[prot&7]
 	var nflags uint64

@@ -303,6 +303,21 @@ func (fs *freeSet) remove(s, e uint64) {
 		return
 	}
 	at, _ := fs.floorPath(s)
+	fs.removeAt(at, s, e)
+}
+
+// holding returns where the free interval holding [s, e) is on the path
+// floorPath(s) records, for removeAt; ok is false when [s, e) is not wholly
+// free. Pre: s < e.
+func (fs *freeSet) holding(s, e uint64) (at int, ok bool) {
+	at, _ = fs.floorPath(s)
+	return at, at >= 0 && fs.nodes[fs.path[at]].end >= e
+}
+
+// removeAt is remove for a caller that holds the path to the interval
+// holding [s, e): fs.path[:at+1], as holding left it, with the set not
+// changed since.
+func (fs *freeSet) removeAt(at int, s, e uint64) {
 	i := fs.path[at]
 	gs, ge := fs.nodes[i].start, fs.nodes[i].end
 	switch {

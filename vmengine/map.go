@@ -272,6 +272,29 @@ func (m *Map) Range(start, end uint64, fn func(Entry) bool) {
 	}
 }
 
+// firstSlotIn returns the slot of the first entry that ends above start
+// (the one containing start, or the first one past it): where a walk over
+// the entries intersecting [start, ...) begins. -1: none.
+func (m *Map) firstSlotIn(start uint64) int32 {
+	s, ok := m.floorSlot(start)
+	switch {
+	case !ok:
+		s = m.first
+	case m.slab[s].End <= start:
+		s = m.links[s].next
+	}
+	return s
+}
+
+// lastSlotIn returns the slot of the last entry that starts below end in a
+// walk along the links from slot s, which starts below end.
+func (m *Map) lastSlotIn(s int32, end uint64) int32 {
+	for n := m.links[s].next; n >= 0 && m.slab[n].Start < end; n = m.links[n].next {
+		s = n
+	}
+	return s
+}
+
 // entriesIn returns the entries intersecting [start, end) in order, in a
 // buffer of the map's own that the caller gives back with release (so the
 // hot paths allocate nothing); operations that nest get buffers of their own.
@@ -505,38 +528,72 @@ func (m *Map) clear() {
 // link inserts a new entry into free space. Mirrors vm_map_entry_link.
 // Pre: [e.Start, e.End) is free.
 func (m *Map) link(e Entry) {
-	m.free.remove(e.Start, e.End)
-	m.insertNew(e)
+	prev, ok := m.floorSlot(e.Start)
+	if !ok {
+		prev = -1
+	}
+	m.linkAfter(prev, &e)
+}
+
+// linkAfter is link for a caller that knows the entry e goes after: the
+// one in slot prev (-1: e goes first). It returns e's slot, which is the
+// hint. Pre: [e.Start, e.End) is free and e belongs right after prev.
+func (m *Map) linkAfter(prev int32, e *Entry) int32 {
+	at, _ := m.free.floorPath(e.Start)
+	return m.linkAfterAt(prev, e, at)
+}
+
+// linkAfterAt is linkAfter for a caller that asked the free set whether
+// e's range is free (freeSet.holding) and has not changed it since: at is
+// where the free interval holding the range is on the recorded path.
+func (m *Map) linkAfterAt(prev int32, e *Entry, at int) int32 {
+	m.free.removeAt(at, e.Start, e.End)
+	m.insertAfter(prev, *e)
 	m.NEntries++
 	if !e.IsGuard() {
 		m.Size += e.Size()
 	}
 	m.Timestamp++
+	return m.hint
 }
 
 // unlink removes the entry starting at e.Start and frees its range; the
 // caller drops its object reference. Mirrors vm_map_entry_unlink.
 func (m *Map) unlink(e Entry) {
 	if slot, ok := m.slotOf(e.Start); ok {
-		// The free space around e reaches its neighbours (or the map's ends).
-		lo, hi := m.Min, m.Max
-		if l := m.links[slot]; l.prev >= 0 {
-			lo = m.slab[l.prev].End
-		}
-		if l := m.links[slot]; l.next >= 0 {
-			hi = m.slab[l.next].Start
-		}
-		m.removeSlot(slot)
-		m.free.addBetween(lo, e.Start, e.End, hi)
-	} else {
-		m.free.add(e.Start, e.End) // the invariant checker reports the stale entry
+		m.unlinkSlot(slot)
+		return
 	}
+	m.free.add(e.Start, e.End) // the invariant checker reports the stale entry
+	m.unlinked(e.Start, e.End, e.IsGuard())
+}
+
+// unlinkSlot is unlink of the entry in slot s.
+func (m *Map) unlinkSlot(s int32) {
+	// The free space around the entry reaches its neighbours (or the
+	// map's ends).
+	start, end, guard := m.slab[s].Start, m.slab[s].End, m.slab[s].IsGuard()
+	lo, hi := m.Min, m.Max
+	l := &m.links[s]
+	if l.prev >= 0 {
+		lo = m.slab[l.prev].End
+	}
+	if l.next >= 0 {
+		hi = m.slab[l.next].Start
+	}
+	m.removeSlot(s)
+	m.free.addBetween(lo, start, end, hi)
+	m.unlinked(start, end, guard)
+}
+
+// unlinked counts the removal of the entry [start, end) that unlink did.
+func (m *Map) unlinked(start, end uint64, guard bool) {
 	m.NEntries--
-	if !e.IsGuard() {
-		m.Size -= e.Size()
+	if !guard {
+		m.Size -= end - start
 	}
-	if m.anonLoc == e.End {
-		m.anonLoc = e.Start
+	if m.anonLoc == end {
+		m.anonLoc = start
 	}
 	m.Timestamp++
 }
@@ -544,6 +601,20 @@ func (m *Map) unlink(e Entry) {
 // resize moves the end of entry e to newEnd (growing into free space or
 // shrinking and freeing). Mirrors vm_map_entry_resize.
 func (m *Map) resize(e Entry, newEnd uint64) Entry {
+	m.resizeBy(&e, newEnd)
+	m.put(e)
+	return e
+}
+
+// resizeSlot is resize of the entry in slot s, in place; s becomes the hint.
+func (m *Map) resizeSlot(s int32, newEnd uint64) {
+	m.resizeBy(&m.slab[s], newEnd)
+	m.hint = s
+}
+
+// resizeBy moves e.End to newEnd and accounts for it in the free set and
+// the map's size; the caller stores e.
+func (m *Map) resizeBy(e *Entry, newEnd uint64) {
 	if newEnd > e.End {
 		m.free.remove(e.End, newEnd)
 		if !e.IsGuard() {
@@ -556,9 +627,7 @@ func (m *Map) resize(e Entry, newEnd uint64) Entry {
 		}
 	}
 	e.End = newEnd
-	m.put(e)
 	m.Timestamp++
-	return e
 }
 
 // rekey moves entry e (keyed by oldStart) to its new e.Start, which keeps

@@ -98,46 +98,56 @@ func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 	}
 	ns, _ := m.slotOf(next.Start)
 	ps, _ := m.slotOf(prev.Start)
-	return vs.mergeSlots(ps, prev, ns, next), true
+	vs.mergeSlots(ps, ns)
+	return m.slab[ps], true
 }
 
-// mergeSlots merges next (in slot ns) into prev (in slot ps), the entry
-// just before it, and returns the merged entry, which keeps prev's slot,
-// start and offset; the reference prev held on the shared object is
-// dropped. Pre: vs.mergeableNeighbors(&prev, &next). Mirrors the merge of
-// vm_map_try_merge_entries and vm_map_merged_neighbor_dispose.
-func (vs *Vmspace) mergeSlots(ps int32, prev Entry, ns int32, next Entry) Entry {
+// mergeSlots merges the entry in slot ns into the one in slot ps, the
+// entry just before it: the merged entry keeps ps's slot, start and
+// offset, and the reference the absorbed side held on the shared object is
+// dropped; ps becomes the hint. Pre: vs.mergeableNeighbors on the two.
+// Mirrors the merge of vm_map_try_merge_entries and
+// vm_map_merged_neighbor_dispose.
+func (vs *Vmspace) mergeSlots(ps, ns int32) {
 	m := &vs.Map
-	merged := next
-	merged.Start, merged.Offset = prev.Start, prev.Offset
-	if m.linux && vs.anonOf(&prev) != 0 && vs.anonOf(&next) == 0 {
+	prev, next := &m.slab[ps], &m.slab[ns]
+	obj, flags, drop := next.Object, next.Flags, prev.Object
+	if m.linux && vs.anonOf(prev) != 0 && vs.anonOf(next) == 0 {
 		// Keep the side that has the anon_vma (and its copy-on-write state).
-		merged.Object, merged.Flags = prev.Object, prev.Flags
-		prev.Object = next.Object
+		obj, flags, drop = prev.Object, prev.Flags, next.Object
 	}
-	if merged.Object == 0 {
-		merged.Object = prev.Object // Linux: one side may already have an anon_vma
-	} else if prev.Object != 0 {
-		vs.eng.deallocate(prev.Object)
+	if obj == 0 {
+		obj = drop // Linux: one side may already have an anon_vma
+	} else if drop != 0 {
+		vs.eng.deallocate(drop)
 	}
+	start, off := prev.Start, prev.Offset
+	*prev = *next
+	prev.Start, prev.Offset, prev.Object, prev.Flags = start, off, obj, flags
 	m.removeSlot(ns)
-	m.slab[ps] = merged
 	m.hint = ps
 	m.NEntries--
 	m.Timestamp++
-	return merged
 }
 
-// mergeNextSlot merges en, the entry in slot s, with the entry just above
-// it if they touch and the rule allows, and returns the surviving entry.
-func (vs *Vmspace) mergeNextSlot(s int32, en Entry) Entry {
+// mergeNextSlot merges the entry in slot s with the entry just above it if
+// they touch and the rule allows; the survivor keeps slot s.
+func (vs *Vmspace) mergeNextSlot(s int32) {
 	m := &vs.Map
-	if n := m.links[s].next; n >= 0 && m.slab[n].Start == en.End {
-		if next := m.slab[n]; vs.mergeableNeighbors(&en, &next) {
-			return vs.mergeSlots(s, en, n, next)
-		}
+	if n := m.links[s].next; n >= 0 && vs.mergeableNeighbors(&m.slab[s], &m.slab[n]) {
+		vs.mergeSlots(s, n)
 	}
-	return en
+}
+
+// mergePrevSlot merges the entry in slot s with the entry just below it if
+// they touch and the rule allows, and returns the survivor's slot.
+func (vs *Vmspace) mergePrevSlot(s int32) int32 {
+	m := &vs.Map
+	if p := m.links[s].prev; p >= 0 && vs.mergeableNeighbors(&m.slab[p], &m.slab[s]) {
+		vs.mergeSlots(p, s)
+		return p
+	}
+	return s
 }
 
 // mergeWithPrev merges en with the entry just below it if allowed and
@@ -151,12 +161,7 @@ func (vs *Vmspace) mergeWithPrev(en Entry) Entry {
 		}
 		return en
 	}
-	if p := m.links[s].prev; p >= 0 {
-		if prev := m.slab[p]; vs.mergeableNeighbors(&prev, &en) {
-			return vs.mergeSlots(p, prev, s, en)
-		}
-	}
-	return en
+	return m.slab[vs.mergePrevSlot(s)]
 }
 
 // mergeWithNext merges en with the entry just above it if allowed and
@@ -172,47 +177,35 @@ func (vs *Vmspace) mergeWithNext(en Entry) Entry {
 		}
 		return en
 	}
-	return vs.mergeNextSlot(s, en)
+	vs.mergeNextSlot(s)
+	return m.slab[s]
 }
 
-// mergeList re-merges a run of entries after an operation changed them:
+// mergeRun re-merges a run of entries after an operation changed them:
 // each with its predecessor (the entry before the run, then the previous
 // one of the run), then the last with the entry after the run, as FreeBSD
-// does at the end of protect, inherit, madvise and wiring. list holds the
-// entries' current values in address order, consecutive in the map; the
-// walk follows the map's links from the first one's slot.
-func (vs *Vmspace) mergeList(list []Entry) {
-	if len(list) == 0 {
-		return
-	}
+// does at the end of protect, inherit, madvise and wiring. The run is the
+// entries from slot first to slot last along the map's links.
+func (vs *Vmspace) mergeRun(first, last int32) {
 	m := &vs.Map
-	cur := list[0]
-	s, ok := m.slotOf(cur.Start)
-	if !ok {
-		return
-	}
-	if p := m.links[s].prev; p >= 0 {
-		if prev := m.slab[p]; vs.mergeableNeighbors(&prev, &cur) {
-			cur, s = vs.mergeSlots(p, prev, s, cur), p
-		}
-	}
-	for _, en := range list[1:] {
-		n := m.links[s].next
-		if n < 0 || m.slab[n].Start != en.Start {
-			n, _ = m.slotOf(en.Start)
-		}
-		if vs.mergeableNeighbors(&cur, &en) {
-			cur = vs.mergeSlots(s, cur, n, en)
+	end := m.slab[last].End
+	s := vs.mergePrevSlot(first)
+	for n := m.links[s].next; n >= 0 && m.slab[n].Start < end; n = m.links[s].next {
+		if vs.mergeableNeighbors(&m.slab[s], &m.slab[n]) {
+			vs.mergeSlots(s, n)
 		} else {
-			cur, s = en, n
+			s = n
 		}
 	}
-	vs.mergeNextSlot(s, cur)
+	vs.mergeNextSlot(s)
 }
 
 // mergeRange re-merges every entry in [start, end) with its neighbours.
 func (vs *Vmspace) mergeRange(start, end uint64) {
-	list := vs.Map.entriesIn(start, end)
-	vs.mergeList(list)
-	vs.Map.release(list)
+	m := &vs.Map
+	first := m.firstSlotIn(start)
+	if first < 0 || m.slab[first].Start >= end {
+		return
+	}
+	vs.mergeRun(first, m.lastSlotIn(first, end))
 }

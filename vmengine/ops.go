@@ -39,7 +39,8 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 	if m.Flags&MapWXorX != 0 && prot&(ProtWrite|ProtExec) == ProtWrite|ProtExec {
 		return KernProtectionFailure
 	}
-	if !m.free.contains(start, end) {
+	at, free := m.free.holding(start, end)
+	if !free {
 		return KernNoSpace
 	}
 	if cow&CowCreateGuard != 0 && (obj != 0 || max != ProtNone) {
@@ -80,8 +81,11 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 	charged := cow&(CowNoCharge|CowNoFault|CowCreateGuard) == 0 &&
 		prot&ProtWrite != 0 && (flags&EntryNeedsCopy != 0 || obj == 0)
 
-	prev, hasPrev := m.floor(start)
-	if hasPrev && prev.End > start {
+	ps, hasPrev := m.floorSlot(start)
+	if !hasPrev {
+		ps = -1
+	}
+	if hasPrev && m.slab[ps].End > start {
 		return KernNoSpace
 	}
 	if obj != 0 {
@@ -89,20 +93,24 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 		if o.Type == ObjAnon && (o.Ref > 1 || len(o.Shadows) != 0) {
 			o.Flags &^= ObjOneMapping
 		}
-	} else if hasPrev && !m.linux && prev.Flags&^EntryUserWired == flags &&
-		cow&(CowStackGrowsDown|CowVnExec) == 0 && prev.End == start &&
-		(prev.Charged == charged || (prev.Object != 0 && e.objects[prev.Object].Charged == charged)) &&
-		e.coalesce(prev.Object, prev.Offset, prev.Size(), end-prev.End) {
-		if prev.Inherit == inh && prev.Prot == prot && prev.MaxProt == max && prev.Wired == 0 {
-			prev = m.resize(prev, end)
-			vs.mergeWithNext(prev)
-			return KernSuccess
-		}
-		obj = prev.Object
-		offset = prev.Offset + prev.Size()
-		e.reference(obj)
-		if charged && obj != 0 && e.objects[obj].Charged && prev.Flags&EntryNeedsCopy == 0 {
-			charged = false
+	} else if hasPrev && !m.linux {
+		// The object-less fast path: extend the entry below, or share its
+		// object (vm_object_coalesce).
+		if prev := &m.slab[ps]; prev.Flags&^EntryUserWired == flags &&
+			cow&(CowStackGrowsDown|CowVnExec) == 0 && prev.End == start &&
+			(prev.Charged == charged || (prev.Object != 0 && e.objects[prev.Object].Charged == charged)) &&
+			e.coalesce(prev.Object, prev.Offset, prev.Size(), end-prev.End) {
+			if prev.Inherit == inh && prev.Prot == prot && prev.MaxProt == max && prev.Wired == 0 {
+				m.resizeSlot(ps, end)
+				vs.mergeNextSlot(ps)
+				return KernSuccess
+			}
+			obj = prev.Object
+			offset = prev.Offset + prev.Size()
+			e.reference(obj)
+			if charged && obj != 0 && e.objects[obj].Charged && prev.Flags&EntryNeedsCopy == 0 {
+				charged = false
+			}
 		}
 	}
 	en := Entry{Start: start, End: end, Object: obj, Offset: offset, Prot: prot, MaxProt: max,
@@ -110,9 +118,7 @@ func (vs *Vmspace) insert(obj ObjID, offset, start, end uint64, prot, max Prot, 
 	if m.linux && obj == 0 && cow&CowCreateGuard == 0 {
 		en.Offset = start // Linux private anonymous pgoff = addr >> PAGE_SHIFT
 	}
-	m.link(en)
-	en = vs.mergeWithPrev(en)
-	en = vs.mergeWithNext(en)
+	vs.mergeNextSlot(vs.mergePrevSlot(m.linkAfterAt(ps, &en, at)))
 	if cow&(CowPrefault|CowPrefaultPartial) != 0 && obj != 0 {
 		limit := ^uint64(0)
 		if cow&CowPrefaultPartial != 0 {
@@ -258,15 +264,23 @@ func (vs *Vmspace) deleteRange(start, end uint64) Kern {
 			}
 		}
 	}
-	list := vs.clipRange(start, end)
-	defer vs.Map.release(list)
-	for _, en := range list {
+	m := &vs.Map
+	s := m.firstSlotIn(start)
+	if s < 0 || m.slab[s].Start >= end {
+		return KernSuccess
+	}
+	s = vs.clipStartSlot(s, start)
+	vs.clipEndSlot(m.lastSlotIn(s, end), end)
+	for s >= 0 && m.slab[s].Start < end {
+		next := m.links[s].next
+		en := m.slab[s]
 		if en.Wired != 0 {
 			vs.Pmap.SetWired(vs.eng.atop(en.Start), vs.eng.atop(en.End), false)
 		}
 		vs.Pmap.Remove(vs.eng.atop(en.Start), vs.eng.atop(en.End))
-		vs.Map.unlink(en)
-		vs.entryDelete(en)
+		m.unlinkSlot(s)
+		vs.entryDelete(&en)
+		s = next
 	}
 	return KernSuccess
 }
@@ -275,7 +289,7 @@ func (vs *Vmspace) deleteRange(start, end uint64) Kern {
 // ONEMAPPING object shared by other entries of this map (after a clip), the
 // range's pages are freed and the object shrunk when the range was its end;
 // then the entry's reference is dropped. Mirrors vm_map_entry_delete.
-func (vs *Vmspace) entryDelete(en Entry) {
+func (vs *Vmspace) entryDelete(en *Entry) {
 	e := vs.eng
 	if en.IsGuard() || en.Object == 0 {
 		return
@@ -337,9 +351,9 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 		flags &^= protectClipFirst
 	}
 	// Check pass: nothing changes unless every entry allows it.
-	list := m.entriesIn(start, end)
-	defer func() { m.release(list) }()
-	for _, en := range list {
+	first := m.firstSlotIn(start)
+	for s := first; s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
+		en := &m.slab[s]
 		if en.IsGuard() {
 			continue
 		}
@@ -357,58 +371,54 @@ func (vs *Vmspace) protect(start, end uint64, newProt, newMax Prot, flags Protec
 			return KernProtectionFailure
 		}
 	}
-	if len(list) == 0 {
+	if first < 0 || m.slab[first].Start >= end {
 		return KernSuccess
 	}
-	if list[0].Start < start {
-		list[0] = vs.clipStart(list[0], start)
-	}
-	if last := len(list) - 1; list[last].End > end {
-		list[last] = vs.clipEnd(list[last], end)
-	}
+	first = vs.clipStartSlot(first, start)
+	last := m.lastSlotIn(first, end)
+	vs.clipEndSlot(last, end)
 	// Charge pass: entries gaining write get a swap reservation.
-	for i, en := range list {
-		if flags&SetProt == 0 || newProt&ProtWrite == 0 || en.IsGuard() || vs.entryCharged(&en) {
-			continue
-		}
-		if en.Object == 0 || en.Flags&EntryNeedsCopy != 0 {
-			en.Charged = true
-			m.put(en)
-			list[i] = en
-			continue
-		}
-		if o := e.objects[en.Object]; o.Type == ObjAnon {
-			o.Charged = true
+	if flags&SetProt != 0 && newProt&ProtWrite != 0 {
+		for s := first; ; s = m.links[s].next {
+			if en := &m.slab[s]; !en.IsGuard() && !vs.entryCharged(en) {
+				if en.Object == 0 || en.Flags&EntryNeedsCopy != 0 {
+					en.Charged = true
+				} else if o := e.objects[en.Object]; o.Type == ObjAnon {
+					o.Charged = true
+				}
+			}
+			if s == last {
+				break
+			}
 		}
 	}
-	for i, en := range list {
-		if en.IsGuard() {
-			continue
-		}
-		old := en.Prot
-		if flags&SetMaxProt != 0 {
-			en.MaxProt = newMax
-			en.Prot = newMax & old
-		}
-		if flags&SetProt != 0 {
-			en.Prot = newProt
-		}
-		m.put(en)
-		list[i] = en
-		if en.Wired != 0 && en.Flags&EntryUserWired != 0 && en.Prot&ProtWrite != 0 && old&ProtWrite == 0 {
-			vs.faultCopyEntry(en)
-			list[i], _ = m.Lookup(en.Start)
-		}
-		if old&^en.Prot != 0 {
-			mask := en.Prot
+	for s := first; ; s = m.links[s].next {
+		if en := &m.slab[s]; !en.IsGuard() {
+			old := en.Prot
+			if flags&SetMaxProt != 0 {
+				en.MaxProt = newMax
+				en.Prot = newMax & old
+			}
+			if flags&SetProt != 0 {
+				en.Prot = newProt
+			}
+			lower, mask, from, to := old&^en.Prot != 0, en.Prot, en.Start, en.End
 			if en.Flags&EntryCOW != 0 {
 				mask &^= ProtWrite
 			}
-			vs.pmapProtect(en.Start, en.End, mask)
+			if en.Wired != 0 && en.Flags&EntryUserWired != 0 && en.Prot&ProtWrite != 0 && old&ProtWrite == 0 {
+				vs.faultCopyEntry(*en)
+			}
+			if lower {
+				vs.pmapProtect(from, to, mask)
+			}
+		}
+		if s == last {
+			break
 		}
 	}
 	m.Timestamp++
-	vs.mergeList(list)
+	vs.mergeRun(first, last)
 	return KernSuccess
 }
 
