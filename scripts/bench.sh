@@ -23,8 +23,8 @@ cd "$(dirname "$0")/.."
 OUT=${1:-${BENCH_OUT:-/tmp/vmscope-bench}}
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-1s}
-NATIVE_RE=${NATIVE_RE:-'MmapMunmap|Mprotect|BytesPerEntry|Fault|Fork'}
-WASM_RE=${WASM_RE:-'MmapMunmap|Mprotect|Fault|Fork'}
+NATIVE_RE=${NATIVE_RE:-'MmapMunmap|Mprotect|BytesPerEntry|Fault|Fork|CallFloor'}
+WASM_RE=${WASM_RE:-'MmapMunmap|Mprotect|Fault|Fork|CallFloor'}
 WASMEXEC="$(go env GOROOT)/lib/wasm/go_js_wasm_exec"
 mkdir -p "$OUT"
 
@@ -147,11 +147,11 @@ END {
 			f(N[e " cpu-ns/op"] / sizes[si]), f(N[k " cpu-ns/op"] / sizes[si])
 	}
 	print ""
-	print "### Engine only: fault and fork"
+	print "### Engine only: fault, fork and the call floor"
 	print ""
 	print "| benchmark | ns/op | cpu-ns/op | B/op | allocs/op | fork-ns/op | exit-ns/op | wasm ns/op | wasm/native |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-	n = split("Fault/engine/entries=100 Fault/engine/entries=10000 Fault/engine/entries=60000 Fork/engine/entries=1000/untouched Fork/engine/entries=1000/resident", rows, " ")
+	n = split("Fault/engine/entries=100 Fault/engine/entries=10000 Fault/engine/entries=60000 Fork/engine/entries=1000/untouched Fork/engine/entries=1000/resident CallFloor/getpagesize CallFloor/munmap-hole", rows, " ")
 	for (i = 1; i <= n; i++) {
 		e = "Benchmark" rows[i]
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rows[i], f(N[e " ns/op"]), f(N[e " cpu-ns/op"]), \

@@ -457,3 +457,37 @@ func benchEngineFork(b *testing.B, n int, resident bool) {
 		b.Fatalf("parent has %d entries after the loop, want %d", got, n)
 	}
 }
+
+// BenchmarkCallFloor measures the fixed cost of a system call through the
+// personality, the part of every op above that does no map work:
+// getpagesize (decode and dispatch only) and munmap of a page where nothing
+// is mapped (argument checks and one lookup). Its wasm/native ratio is the
+// floor under the other benchmarks' ratios.
+func BenchmarkCallFloor(b *testing.B) {
+	for _, c := range []struct {
+		name, call string
+		args       []Arg
+	}{
+		{"getpagesize", "getpagesize", nil},
+		{"munmap-hole", "munmap", []Arg{{Val: benchBase - 16*benchPage}, {Val: benchPage}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			be := newBenchEngine(b)
+			be.build(b, 100)
+			be.syscall(b, c.call, c.args) // known and successful
+			pers, e, p := be.r.Pers, be.e, be.p
+			b.ReportAllocs()
+			cpu := newCPUMeter(b)
+			defer cpu.Done()
+			ops := 0
+			cpu.Start()
+			for b.Loop() {
+				if r, _ := pers.Syscall(e, p, c.call, c.args); r.Errno != "" {
+					b.Fatalf("%s: %v", c.call, r)
+				}
+				ops++
+			}
+			cpu.Report(ops)
+		})
+	}
+}
