@@ -39,6 +39,7 @@ func Attach(ctx context.Context, pid int, opts Options) error {
 	if opts.Output == nil {
 		return errors.New("tracer: Options.Output is nil")
 	}
+	defer quietChildStops()()
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see Run

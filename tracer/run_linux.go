@@ -46,6 +46,7 @@ func Run(ctx context.Context, argv []string, opts Options) (exitCode int, err er
 	if opts.Output == nil {
 		return 1, errors.New("tracer: Options.Output is nil")
 	}
+	defer quietChildStops()()
 	type result struct {
 		code int
 		err  error
