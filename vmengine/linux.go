@@ -1300,23 +1300,25 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 	if !e.cfg.Privileged && vs.Lim.MemLock == 0 {
 		return failWhy("EPERM", "RLIMIT_MEMLOCK is 0 and there is no CAP_IPC_LOCK (can_do_mlock)")
 	}
-	start := e.truncPage(addr)
-	end, okr := e.roundPage(addr + length)
-	if !okr || addr+length < addr {
-		return failWhy("EINVAL", "the range wraps around the address space (do_mlock)")
+	start, size := e.lockRange(addr, length)
+	end := start + size
+	already := uint64(0)
+	if end > start {
+		vs.Map.Range(start, end, func(en Entry) bool {
+			if en.LFlags&LinuxLocked != 0 {
+				already += min(en.End, end) - max(en.Start, start)
+			}
+			return true
+		})
+	}
+	if !e.cfg.Privileged && vs.LockedVM+size-already > vs.Lim.MemLock {
+		return failWhy("ENOMEM", "RLIMIT_MEMLOCK would be exceeded (do_mlock)")
+	}
+	if end < start {
+		return failWhy("EINVAL", "the range wraps around the address space (apply_vma_lock_flags)")
 	}
 	if start == end {
 		return ok(0)
-	}
-	already := uint64(0)
-	vs.Map.Range(start, end, func(en Entry) bool {
-		if en.LFlags&LinuxLocked != 0 {
-			already += min(en.End, end) - max(en.Start, start)
-		}
-		return true
-	})
-	if !e.cfg.Privileged && vs.LockedVM+(end-start)-already > vs.Lim.MemLock {
-		return failWhy("ENOMEM", "RLIMIT_MEMLOCK would be exceeded (do_mlock)")
 	}
 	lf := LinuxLocked
 	if flags&1 != 0 {
@@ -1337,29 +1339,54 @@ func (lx linux) mlock(e *Engine, p *Process, addr, length, flags uint64) (Result
 	if errno != "" {
 		return failWhy("ENOMEM", "a hole in the range; the mappings before it are locked (apply_vma_lock_flags)")
 	}
+	// __mm_populate, even under MLOCK_ONFAULT: populate_vma_page_range
+	// returns at once for VM_LOCKONFAULT VMAs, but the VMAs mlock_fixup
+	// left alone (droppable memory) are faulted in; it stops at the first
+	// failure.
+	var segs [][2]uint64
+	vs.Map.Range(start, end, func(en Entry) bool {
+		if en.LFlags&(LinuxLockOnFault|LinuxIO) == 0 {
+			segs = append(segs, [2]uint64{max(en.Start, start), min(en.End, end)})
+		}
+		return true
+	})
+	failed := false
+	for _, sg := range segs {
+		if !vs.populate(sg[0], sg[1], true, true) {
+			failed = true
+			break
+		}
+	}
 	if flags&1 == 0 {
-		failed := !vs.populate(start, end, true, true)
 		vs.Map.Range(start, end, func(en Entry) bool {
 			if en.LFlags&LinuxLocked != 0 {
 				vs.Pmap.SetWired(e.atop(max(en.Start, start)), e.atop(min(en.End, end)), true)
 			}
 			return true
 		})
-		if failed {
-			return failWhy("ENOMEM", "faulting the pages in failed: PROT_NONE or past the end of the file (__mm_populate)")
-		}
+	}
+	if failed {
+		return failWhy("ENOMEM", "faulting the pages in failed: PROT_NONE, an execute-only key, or past the end of the file (__mm_populate)")
 	}
 	return ok(0)
+}
+
+// lockRange is the range of mlock and munlock as do_mlock and do_munlock
+// compute it, in wrapping arithmetic: the start rounded down to a page and
+// the length, with the start's offset in its page, rounded up (a length
+// near 2^64 wraps to a small one).
+func (e *Engine) lockRange(addr, length uint64) (start, size uint64) {
+	return addr &^ e.pageMask, (length + addr&e.pageMask + e.pageMask) &^ e.pageMask
 }
 
 // munlock mirrors do_munlock via apply_vma_lock_flags: VMAs up to a hole
 // are unlocked, then a hole fails with ENOMEM; unlocked memory is fine.
 func (lx linux) munlock(e *Engine, p *Process, addr, length uint64) (Result, bool) {
 	vs := p.VS
-	start := e.truncPage(addr)
-	end, okr := e.roundPage(addr + length)
-	if !okr || addr+length < addr {
-		return failWhy("EINVAL", "the range wraps around the address space (do_munlock)")
+	start, size := e.lockRange(addr, length)
+	end := start + size
+	if end < start {
+		return failWhy("EINVAL", "the range wraps around the address space (apply_vma_lock_flags)")
 	}
 	if start == end {
 		return ok(0)

@@ -68,7 +68,7 @@ func (e *Engine) Rows(p *Process) []MapsRow {
 		} else {
 			r.Path = name
 		}
-		if vs.Map.linux && r.Path == "" && vs.StartBrk != vs.Brk && en.Start < vs.Brk && en.End > vs.StartBrk {
+		if vs.Map.linux && r.Path == "" && en.Start < vs.Brk && en.End > vs.StartBrk { // vma_is_initial_heap
 			r.Path = "[heap]"
 		}
 		r.ObjType = "--"
