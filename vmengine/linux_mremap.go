@@ -111,7 +111,7 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 	if errno != "" {
 		return failWhy(errno, "no room for the moved mapping (get_unmapped_area)")
 	}
-	return vs.moveVMA(addr, oldLen, newLen, dst, flags)
+	return vs.moveVMA(addr, oldLen, newLen, dst, flags, nil)
 }
 
 // remapMove moves every VMA of [addr, addr+length) to newAddr, keeping
@@ -126,6 +126,7 @@ func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool)
 			return failWhy(errno, why)
 		}
 	}
+	into := map[ObjID]ObjID{} // the objects the pieces' pages move to
 	for _, en := range pieces {
 		// Each piece is its own mremap_to: only where it lands is the
 		// destination unmapped.
@@ -134,7 +135,7 @@ func (vs *Vmspace) remapMove(addr, length, newAddr, flags uint64) (Result, bool)
 		if errno := vs.linuxUnmap(dst, dst+t-s); errno != "" {
 			return failWhy(errno, "the destination would split a special mapping (mremap_to)")
 		}
-		if r, _ := vs.moveVMA(s, t-s, t-s, dst, flags); r.Failed() {
+		if r, _ := vs.moveVMA(s, t-s, t-s, dst, flags, into); r.Failed() {
 			return r, true
 		}
 	}
@@ -221,7 +222,7 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 		}
 		newAddr = dst
 	}
-	return vs.moveVMA(addr, oldLen, newLen, newAddr, flags)
+	return vs.moveVMA(addr, oldLen, newLen, newAddr, flags, nil)
 }
 
 // moveVMA moves [addr, addr+oldLen) (inside one VMA) to newAddr with
@@ -230,8 +231,10 @@ func (vs *Vmspace) mremapTo(addr, oldLen, newLen, newAddr, flags uint64) (Result
 // the source VMA stays whole (same file, offset and pgoff) but loses
 // VM_LOCKED, and its moved private pages are gone from it. oldLen 0
 // duplicates a shared mapping. Mirrors move_vma, copy_vma and
-// dontunmap_complete.
-func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (Result, bool) {
+// dontunmap_complete. into, when not nil, collects the objects the pages
+// of private anonymous memory moved to under MREMAP_DONTUNMAP, by source
+// object, for the other pieces of one multi-VMA move.
+func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, into map[ObjID]ObjID) (Result, bool) {
 	e := vs.eng
 	m := &vs.Map
 	vma, _ := m.Lookup(addr)
@@ -255,8 +258,21 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	privateAnon := vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon
 	switch {
 	case dontUnmap && privateAnon:
-		// The private pages move to the copy; the source keeps none.
-		n.Object = vs.splitPages(vma, addr, addr+oldLen)
+		// The private pages move to the copy; the source keeps none. The
+		// pieces of one object that one call moves (into) go to one object,
+		// as copy_vma gives them all the source's anon_vma.
+		lo := e.atop(addr - vma.Start + vma.Offset)
+		if id, done := into[vma.Object]; done {
+			e.movePagesInto(id, vma.Object, lo, lo+e.atop(oldLen))
+			e.reference(id)
+			n.Object = id
+		} else {
+			n.Object = e.movePages(vma.Object, lo, lo+e.atop(oldLen))
+			if into != nil {
+				into[vma.Object] = n.Object
+			}
+		}
+		vs.linuxZap(vma, addr, addr+oldLen)
 	case privateAnon && e.indexInUse(vma.Object, n.Offset, n.Offset+newLen, src):
 		// The grown index range would alias pages another mapping of the
 		// object uses (Linux finds anonymous pages through page tables,
@@ -344,19 +360,6 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64) (
 	return ok(newAddr)
 }
 
-// splitPages moves the pages of [s, t) of private anonymous entry en out of
-// its object into a new one over the same index space and backing (so the
-// pages below still show through where en had none), leaves zero pages in
-// their place where a backing page would otherwise show through, and
-// returns the new object (one reference, for the caller's entry).
-func (vs *Vmspace) splitPages(en Entry, s, t uint64) ObjID {
-	e := vs.eng
-	lo := e.atop(s - en.Start + en.Offset)
-	id := e.movePages(en.Object, lo, lo+e.atop(t-s))
-	vs.linuxZap(en, s, t)
-	return id
-}
-
 // indexInUse reports whether any entry other than except (in any address
 // space) maps object id at a page index within [lo, hi) bytes of pgoff.
 func (e *Engine) indexInUse(id ObjID, lo, hi uint64, except Entry) bool {
@@ -387,6 +390,14 @@ func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
 		b.Shadows = append(b.Shadows, n.ID)
 		b.Ref++
 	}
+	e.movePagesInto(n.ID, id, lo, hi)
+	return n.ID
+}
+
+// movePagesInto moves the pages of object src with index in [lo, hi) to
+// object dst, which has none there.
+func (e *Engine) movePagesInto(dst, src ObjID, lo, hi uint64) {
+	o, n := e.objects[src], e.objects[dst]
 	for _, idx := range o.PageIndexes() {
 		if idx >= lo && idx < hi {
 			f := o.Pages[idx]
@@ -395,5 +406,4 @@ func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
 			e.phys.SetOwner(f, uint64(n.ID), idx)
 		}
 	}
-	return n.ID
 }
