@@ -993,8 +993,11 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 	if vs.DefLocked {
 		lf |= LinuxLocked
 	}
+	// The new range's pgoff is its address (PHYS_PFN(addr)), which must
+	// continue the VMA's (can_vma_merge_after).
 	if prev, okP := vs.Map.floor(oldEnd - 1); okP && prev.End == oldEnd && prev.End > vs.StartBrk &&
-		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf && prev.Name == 0 {
+		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf &&
+		prev.Name == 0 && prev.PKey == 0 && prev.Offset+prev.Size() == oldEnd {
 		vs.Map.resize(prev, newEnd)
 	} else {
 		en := Entry{Start: oldEnd, End: newEnd, Offset: oldEnd, Prot: ProtRead | ProtWrite, MaxProt: ProtAll,
