@@ -619,16 +619,3 @@ func scrollRowIntoView(id string, i int, rowH float64) {
 func setTheme(theme string) {
 	doc.Get("documentElement").Get("dataset").Set("theme", theme)
 }
-
-// yield lets the browser run (paint, handle input) before continuing.
-func yield() {
-	ch := make(chan struct{})
-	var f js.Func
-	f = js.FuncOf(func(this js.Value, args []js.Value) any {
-		close(ch)
-		f.Release()
-		return nil
-	})
-	js.Global().Call("setTimeout", f, 0)
-	<-ch
-}

@@ -26,10 +26,9 @@ type Console struct {
 	S *Shell
 	V int
 
-	input    string
-	histPos  int
-	choices  []string
-	inputVer int
+	input   string
+	histPos int
+	choices []string
 }
 
 // Render draws the output and the input line.

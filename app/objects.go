@@ -400,15 +400,6 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// cutAfter returns what clip(s, n) left out.
-func cutAfter(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n-1 {
-		return ""
-	}
-	return string(r[n-1:])
-}
-
 // wrapLines breaks s into at most n lines of about w runes, as SVG tspans
 // starting at x, the last one clipped.
 func wrapLines(s string, w, n int, x float64) []app.UI {

@@ -31,20 +31,6 @@ func ptraceSeize(tid, opts int) error {
 // ptraceInterrupt asks a seized thread to enter a PTRACE_EVENT_STOP.
 func ptraceInterrupt(tid int) error { return ptraceReq(unix.PTRACE_INTERRUPT, tid, 0, 0) }
 
-// ptraceCont resumes a stopped thread, delivering sig (0 for none), with no
-// stop at the next system call.
-func ptraceCont(tid, sig int) error { return ptraceReq(unix.PTRACE_CONT, tid, 0, uintptr(sig)) }
-
-// ptraceSyscall resumes a stopped thread, delivering sig (0 for none), to
-// stop at the next syscall-entry or syscall-exit.
-func ptraceSyscall(tid, sig int) error {
-	return ptraceReq(unix.PTRACE_SYSCALL, tid, 0, uintptr(sig))
-}
-
-// ptraceListen lets a thread in group-stop stay stopped while still
-// reporting events (SIGCONT, new signals) to the tracer.
-func ptraceListen(tid int) error { return ptraceReq(unix.PTRACE_LISTEN, tid, 0, 0) }
-
 // ptraceDetach detaches from a stopped thread, delivering sig (0 for none).
 func ptraceDetach(tid, sig int) error { return ptraceReq(unix.PTRACE_DETACH, tid, 0, uintptr(sig)) }
 

@@ -96,7 +96,8 @@ func (vs *Vmspace) splitSlot(s int32, a uint64) int32 {
 }
 
 // clipRange clips the entries at both ends of [start, end) and returns the
-// entries inside it, in order. Mirrors vm_map_lookup_clip_start followed by
+// entries inside it, in order, in a buffer the caller gives back with
+// Map.release. Mirrors vm_map_lookup_clip_start followed by
 // clip_end on the last entry.
 func (vs *Vmspace) clipRange(start, end uint64) []Entry {
 	list := vs.Map.entriesIn(start, end)

@@ -155,15 +155,6 @@ func (fs *freeSet) contains(s, e uint64) bool {
 	return i != nilNode && fs.nodes[i].end >= e
 }
 
-// intervalAt returns the free interval holding address a.
-func (fs *freeSet) intervalAt(a uint64) (uint64, uint64, bool) {
-	i := fs.floor(a)
-	if i == nilNode || fs.nodes[i].end <= a {
-		return 0, 0, false
-	}
-	return fs.nodes[i].start, fs.nodes[i].end, true
-}
-
 // insertNode adds the interval [s, e). Pre: no interval starts at s. It
 // descends to where the new node's priority puts it, raising the maximum
 // sizes on the way, and splits only the subtree it takes the place of: the

@@ -258,14 +258,7 @@ func (m *Map) Ascend(fn func(Entry) bool) {
 // Range calls fn for each entry that intersects [start, end), in order,
 // until fn returns false. fn must not modify the map.
 func (m *Map) Range(start, end uint64, fn func(Entry) bool) {
-	s, ok := m.floorSlot(start)
-	switch {
-	case !ok:
-		s = m.first
-	case m.slab[s].End <= start:
-		s = m.links[s].next
-	}
-	for ; s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
+	for s := m.firstSlotIn(start); s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
 		if !fn(m.slab[s]) {
 			return
 		}
@@ -304,14 +297,7 @@ func (m *Map) entriesIn(start, end uint64) []Entry {
 		out = m.scratch[n-1][:0]
 		m.scratch = m.scratch[:n-1]
 	}
-	s, ok := m.floorSlot(start)
-	switch {
-	case !ok:
-		s = m.first
-	case m.slab[s].End <= start:
-		s = m.links[s].next
-	}
-	for ; s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
+	for s := m.firstSlotIn(start); s >= 0 && m.slab[s].Start < end; s = m.links[s].next {
 		out = append(out, m.slab[s])
 	}
 	return out

@@ -472,7 +472,9 @@ func (vs *Vmspace) inherit(start, end uint64, inh Inherit) Kern {
 			}
 		}
 	}
-	for _, en := range vs.clipRange(start, end) {
+	clipped := vs.clipRange(start, end)
+	defer vs.Map.release(clipped) // clipRange's buffer goes back for reuse
+	for _, en := range clipped {
 		if !en.IsGuard() || inh != InheritZero {
 			en.Inherit = inh
 			vs.Map.put(en)
@@ -511,7 +513,9 @@ func (vs *Vmspace) madvise(start, end uint64, behav int) Kern {
 		if start >= end {
 			return KernSuccess
 		}
-		for _, en := range vs.clipRange(start, end) {
+		clipped := vs.clipRange(start, end)
+		defer vs.Map.release(clipped) // clipRange's buffer goes back for reuse
+		for _, en := range clipped {
 			if en.Flags&EntryIsSubMap != 0 {
 				continue
 			}
@@ -592,6 +596,7 @@ func (vs *Vmspace) wire(start, end uint64, flags WireFlags) Kern {
 		return KernInvalidAddress
 	}
 	entries := vs.clipRange(start, end)
+	defer vs.Map.release(entries) // clipRange's buffer goes back for reuse
 	var done []Entry
 	rv := KernSuccess
 	prevEnd := start
@@ -695,7 +700,9 @@ func (vs *Vmspace) unwire(start, end uint64, flags WireFlags, strict bool) Kern 
 			return KernInvalidAddress
 		}
 	}
-	for _, en := range vs.clipRange(start, end) {
+	clipped := vs.clipRange(start, end)
+	defer vs.Map.release(clipped) // clipRange's buffer goes back for reuse
+	for _, en := range clipped {
 		vs.unwireEntry(en, flags&WireUser != 0)
 	}
 	m.Timestamp++
