@@ -319,10 +319,13 @@ func TestBrowserE2E(t *testing.T) {
 		t.Errorf("share link %q", link)
 	}
 	do(t, ctx, chromedp.Click(chromedp.ID("share-close")))
+	// The dialog must be gone before the next click, or the click lands
+	// on it (a flake seen once in ~15 runs).
+	poll(t, ctx, `!document.querySelector('#share-link')`, 5*time.Second)
 
 	// A trace the server offers (-traces).
 	do(t, ctx, chromedp.Click(chromedp.ID("btn-library")))
-	poll(t, ctx, `[...document.querySelectorAll('#library .lib-title')].some(e => e.textContent === 'served.scn')`, 5*time.Second)
+	poll(t, ctx, `[...document.querySelectorAll('#library .lib-title')].some(e => e.textContent === 'served.scn')`, 10*time.Second)
 	eval[bool](t, ctx, `([...document.querySelectorAll('#library button.lib-item')].find(e => e.textContent.includes('served.scn')).click(), true)`)
 	poll(t, ctx, `document.querySelector('#source-name').textContent === 'served.scn'`, 10*time.Second)
 
