@@ -35,6 +35,7 @@ func setData(id, key, val string) {}
 func publishStats(key string, v float64) {}
 
 // showTooltip does nothing natively.
+//
 //lint:ignore U1000 the native stand-in of the browser tooltip: its callers run only in wasm
 func showTooltip(text string, x, y float64) {}
 
