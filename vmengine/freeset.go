@@ -254,21 +254,14 @@ func (fs *freeSet) add(s, e uint64) {
 	// No interval starts inside [s, e), so the one right after s is the
 	// only one that can start at e.
 	at, right := fs.floorPath(s)
-	joinLeft := at >= 0 && fs.nodes[fs.path[at]].end == s
-	joinRight := right != nilNode && fs.nodes[right].start == e
-	switch {
-	case joinLeft && joinRight:
-		ls, re := fs.nodes[fs.path[at]].start, fs.nodes[right].end
-		fs.deleteKey(e)
-		fs.setInterval(ls, ls, re)
-	case joinLeft:
-		fs.setIntervalOnPath(at, fs.nodes[fs.path[at]].start, e)
-	case joinRight:
-		re := fs.nodes[right].end
-		fs.setInterval(e, s, re)
-	default:
-		fs.insertNode(s, e)
+	lo, hi := s, e
+	if at >= 0 && fs.nodes[fs.path[at]].end == s {
+		lo = fs.nodes[fs.path[at]].start
 	}
+	if right != nilNode && fs.nodes[right].start == e {
+		hi = fs.nodes[right].end
+	}
+	fs.addBetween(lo, s, e, hi)
 }
 
 // addBetween is add for a caller that knows the neighbourhood: [lo, s) and

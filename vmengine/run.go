@@ -461,10 +461,6 @@ func (r *Runner) evalArgs(l *scenario.Line, loose bool) ([]Arg, error) {
 
 func (r *Runner) evalArg(x scenario.Expr, strict bool) (Arg, error) {
 	switch v := x.(type) {
-	case *scenario.Num:
-		if v != nil {
-			return Arg{Val: v.Value}, nil
-		}
 	case *scenario.Str:
 		return Arg{Str: v.Bytes, IsStr: true}, nil
 	case *scenario.FdPath:
