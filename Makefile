@@ -6,7 +6,9 @@ BIN     := bin/vmscope
 ADDR    ?= 127.0.0.1:8080
 TRACES  ?=
 
-.PHONY: run test bench bench-browser screenshots wasm build vet test-native test-wasm clean
+JUMPTHREAD := bin/jumpthread
+
+.PHONY: run test bench bench-browser screenshots wasm build vet test-native test-wasm clean $(JUMPTHREAD)
 
 # The binary embeds web/ (the stylesheet, the icons and the wasm built by
 # the wasm target), so it serves the app from any directory.
@@ -25,9 +27,16 @@ vet:
 test-native:
 	$(GO) test -count=1 ./...
 
-# The engine's tests under WebAssembly in node.
-test-wasm:
-	PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./vmengine/... ./pmap/...
+# The engine's tests under WebAssembly in node, on the binary the browser
+# gets: scripts/wasm-exec threads its jumps first (see wasm/jumpthread).
+test-wasm: $(JUMPTHREAD)
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-exec" ./vmengine/... ./pmap/...
+
+# The post-link pass every wasm binary of vmscope goes through: it turns
+# the forward jumps of Go's dispatch loops into direct branches (~20%
+# faster engine code in V8).
+$(JUMPTHREAD):
+	$(GO) build -o $(JUMPTHREAD) ./wasm/jumpthread
 
 test: vet test-native test-wasm build
 	$(BIN) check $$(find static/scenarios vmengine/testdata -name '*.scn' | sort)
@@ -38,8 +47,9 @@ bench:
 # web/app.wasm and its brotli copy web/app.wasm.br (served with
 # Content-Encoding: br). The wasm is replaced, and recompressed (brotli -q 11
 # takes ~15 s), only when the build changed it.
-wasm:
+wasm: $(JUMPTHREAD)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/app.wasm.new ./wasm
+	JUMPTHREAD_QUIET=1 $(JUMPTHREAD) web/app.wasm.new
 	@if cmp -s web/app.wasm.new web/app.wasm && [ -f web/app.wasm.br ]; then rm web/app.wasm.new; \
 	else mv web/app.wasm.new web/app.wasm && \
 	  if command -v brotli >/dev/null; then brotli -f -q 11 -o web/app.wasm.br web/app.wasm; \

@@ -54,6 +54,9 @@ if [ "${SUMMARY_ONLY:-0}" != 1 ]; then
 # Build both binaries first: others may edit the source while this runs.
 go test -c -o "$OUT/vmengine.test" ./vmengine/
 GOOS=js GOARCH=wasm go test -c -o "$OUT/vmengine.wasm.test" ./vmengine/
+# The wasm runs as the browser gets it: with its jumps threaded.
+go build -o "$OUT/jumpthread" ./wasm/jumpthread
+"$OUT/jumpthread" "$OUT/vmengine.wasm.test"
 
 echo "== native: go test -run '^\$' -bench '$NATIVE_RE' -benchmem -count $COUNT -benchtime $BENCHTIME ./vmengine/"
 (cd vmengine && prio "$OUT/vmengine.test" -test.run '^$' -test.bench "$NATIVE_RE" -test.benchmem \
