@@ -2,6 +2,7 @@ package vmengine
 
 import (
 	"fmt"
+	"sort"
 
 	"vmscope/pmap"
 )
@@ -163,6 +164,11 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 	if err := checkGap(cursor, m.Max); err != nil {
 		return err
 	}
+	if m.linux {
+		if err := vs.checkAnonAliases(); err != nil {
+			return err
+		}
+	}
 	if fi != len(frees) {
 		return fmt.Errorf("free set has %d extra intervals", len(frees)-fi)
 	}
@@ -226,6 +232,38 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 		return err == nil
 	})
 	return err
+}
+
+// checkAnonAliases checks that no two private entries of a Linux map use
+// one anonymous object at the same page index: the engine finds a private
+// page by object and index, so two VMAs there would see each other's pages
+// (Linux, which finds them through page tables, lets them share the
+// anon_vma; the engine gives one of them an object of its own).
+func (vs *Vmspace) checkAnonAliases() error {
+	type use struct {
+		obj      ObjID
+		off, end uint64
+		start    uint64
+	}
+	var uses []use
+	vs.Map.Ascend(func(en Entry) bool {
+		if en.Object != 0 && en.LFlags&LinuxMayShare == 0 && vs.eng.objects[en.Object].Type == ObjAnon {
+			uses = append(uses, use{en.Object, en.Offset, en.Offset + en.Size(), en.Start})
+		}
+		return true
+	})
+	sort.Slice(uses, func(i, j int) bool {
+		if uses[i].obj != uses[j].obj {
+			return uses[i].obj < uses[j].obj
+		}
+		return uses[i].off < uses[j].off
+	})
+	for i := 1; i < len(uses); i++ {
+		if a, b := uses[i-1], uses[i]; a.obj == b.obj && b.off < a.end {
+			return fmt.Errorf("entries at %#x and %#x both map object %d at pgoff %#x", a.start, b.start, a.obj, b.off)
+		}
+	}
+	return nil
 }
 
 // checkIndex checks the map's structure against itself: the threading is

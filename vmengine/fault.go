@@ -77,6 +77,7 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		if id := vs.reusableAnon(en); id != 0 {
 			// __anon_vma_prepare on a private file mapping: share the
 			// neighbour's anon_vma (its shadow of the same file).
+			vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
 			e.reference(id)
 			e.deallocate(en.Object)
 			en.Object = id
@@ -112,6 +113,7 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 	if en.Object == 0 && m.linux {
 		if id := vs.reusableAnon(en); id != 0 {
 			// __anon_vma_prepare: share a compatible neighbour's anon_vma.
+			vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
 			e.reference(id)
 			en.Object = id
 			m.put(en)
@@ -226,6 +228,9 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 	}
 	if st.LFlags&LinuxLocked != 0 && !e.cfg.Privileged && vs.LockedVM+grow > vs.Lim.MemLock {
 		return false
+	}
+	if st.Object != 0 && e.objects[st.Object].Type == ObjAnon && st.LFlags&LinuxMayShare == 0 {
+		vs.evictAliases(st.Object, st.Offset-grow, st.Offset, st.Start) // the new pgoffs may be a moved VMA's
 	}
 	old := st.Start
 	m.free.remove(addr, st.Start)

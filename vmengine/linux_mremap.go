@@ -256,7 +256,16 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 		return failWhy("ENOMEM", "the destination is not free")
 	}
 	privateAnon := vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon
+	// The whole VMA moves: dontunmap_complete (below) takes the anon_vma
+	// from the source.
+	complete := dontUnmap && vma.Start == addr && vma.End == addr+oldLen
 	switch {
+	case complete && privateAnon && into == nil:
+		// The copy keeps the source's object, pages in place, as it keeps
+		// the anon_vma in Linux: it merges where copy_vma merges it, with
+		// the VMAs that share that anon_vma. The page-table entries move
+		// below; the source is left with nothing (dontunmap_complete).
+		e.reference(n.Object)
 	case dontUnmap && privateAnon:
 		// The private pages move to the copy; the source keeps none. The
 		// pieces of one object that one call moves (into) go to one object,
@@ -280,6 +289,9 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 		n.Object = e.movePages(vma.Object, e.atop(src.Offset), e.atop(src.Offset+src.Size()))
 	default:
 		e.reference(n.Object)
+	}
+	if privateAnon && n.Object != 0 {
+		e.objects[n.Object].Moved = true // see evictAliases
 	}
 	if n.LFlags&LinuxLocked != 0 {
 		vs.LockedVM += newLen // move_vma accounts the new VMA; the unmap below the old
@@ -327,7 +339,7 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 	}
 	switch {
 	case dontUnmap:
-		if src, ok := m.Lookup(addr); ok && src.Start == addr && src.End == addr+oldLen && src.Object != 0 && privateAnon {
+		if src, ok := m.Lookup(addr); ok && complete && src.Start == addr && src.End == addr+oldLen && src.Object != 0 && privateAnon {
 			// dontunmap_complete: the whole VMA moved, its anon_vma goes;
 			// a private file mapping maps its file again.
 			old := src.Object
@@ -379,11 +391,79 @@ func (e *Engine) indexInUse(id ObjID, lo, hi uint64, except Entry) bool {
 	return false
 }
 
+// evictAliases prepares the private anonymous object id to cover the
+// pgoff range [lo, hi) (bytes) of one more entry: every other entry of the
+// map that maps id within that range (not those starting at skip) moves
+// its pages to an object of its own, together with the entries next to it
+// that continue it (adjacent, id at contiguous pgoff: the pieces of one
+// VMA, which must stay mergeable with each other). Linux lets VMAs that
+// share an anon_vma overlap in pgoff (a VMA moved whole with
+// MREMAP_DONTUNMAP keeps the anon_vma, and its source may take it again
+// from a neighbour); the engine finds private pages by object and index,
+// so the two must not share one. The moved entries keep their pages and
+// PTEs (the frames stay; only their object changes). Checked by
+// checkAnonAliases.
+func (vs *Vmspace) evictAliases(id ObjID, lo, hi uint64, skip ...uint64) {
+	e := vs.eng
+	if id == 0 {
+		return
+	}
+	if o := e.objects[id]; o.Type != ObjAnon || !o.Moved || o.Ref <= 1 {
+		return // no other entry can map it at those pgoffs
+	}
+	skipped := func(x Entry) bool {
+		for _, s := range skip {
+			if x.Start == s {
+				return true
+			}
+		}
+		return false
+	}
+	var runs [][]Entry
+	var run []Entry
+	hit := false
+	flush := func() {
+		if hit {
+			runs = append(runs, run)
+		}
+		run, hit = nil, false
+	}
+	vs.Map.Ascend(func(x Entry) bool {
+		if x.Object != id || x.LFlags&LinuxMayShare != 0 || skipped(x) {
+			flush()
+			return true
+		}
+		if n := len(run); n > 0 && (run[n-1].End != x.Start || run[n-1].Offset+run[n-1].Size() != x.Offset) {
+			flush()
+		}
+		run = append(run, x)
+		hit = hit || x.Offset < hi && lo < x.Offset+x.Size()
+		return true
+	})
+	flush()
+	for _, r := range runs {
+		to := ObjID(0)
+		for _, x := range r {
+			first, last := e.atop(x.Offset), e.atop(x.Offset+x.Size())
+			if to == 0 {
+				to = e.movePages(id, first, last)
+			} else {
+				e.movePagesInto(to, id, first, last)
+				e.reference(to)
+			}
+			e.deallocate(id)
+			x.Object = to
+			vs.Map.put(x)
+		}
+	}
+}
+
 // movePages moves the pages of object id with index in [lo, hi) into a
 // new object over the same backing and returns it (one reference).
 func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
 	o := e.objects[id]
 	n := e.allocAnon(o.Size)
+	n.Moved = true // its pages keep their indexes at other addresses
 	if o.Backing != 0 {
 		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
 		b := e.objects[o.Backing]

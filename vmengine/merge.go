@@ -110,6 +110,17 @@ func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 // vm_map_merged_neighbor_dispose.
 func (vs *Vmspace) mergeSlots(ps, ns int32) {
 	m := &vs.Map
+	if m.linux {
+		if a, b := vs.anonOf(&m.slab[ps]), vs.anonOf(&m.slab[ns]); (a == 0) != (b == 0) {
+			// The side without an anon_vma takes the other's: its pgoff
+			// range joins that object's (see evictAliases).
+			kept, absent := m.slab[ps], m.slab[ns]
+			if a == 0 {
+				kept, absent = absent, kept
+			}
+			vs.evictAliases(kept.Object, absent.Offset, absent.Offset+absent.Size(), kept.Start, absent.Start)
+		}
+	}
 	prev, next := &m.slab[ps], &m.slab[ns]
 	obj, flags, drop := next.Object, next.Flags, prev.Object
 	if m.linux && vs.anonOf(prev) != 0 && vs.anonOf(next) == 0 {

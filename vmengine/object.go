@@ -50,8 +50,12 @@ type Object struct {
 	Size          uint64 // pages
 	Flags         ObjFlags
 	Charged       bool // object->cred != NULL
-	File          *File
-	Pages         map[uint64]pmap.FrameID // resident pages by page index
+	// Moved (Linux): a VMA mapping the object was moved by mremap, so its
+	// page offsets no longer follow addresses and another VMA may come to
+	// use the same ones (see Vmspace.evictAliases).
+	Moved bool
+	File  *File
+	Pages map[uint64]pmap.FrameID // resident pages by page index
 }
 
 // ShadowCount returns shadow_count.
@@ -194,6 +198,7 @@ func (e *Engine) shadow(id ObjID, offset, length uint64) (ObjID, uint64) {
 		src := e.objects[id]
 		s.Backing = id
 		s.BackingOffset = offset
+		s.Moved = src.Moved
 		src.Shadows = append(src.Shadows, s.ID)
 		if src.Type == ObjAnon {
 			src.Flags &^= ObjOneMapping
@@ -333,7 +338,7 @@ func (e *Engine) split(en *Entry) {
 	offIdx := e.atop(en.Offset)
 	size := e.atop(en.Size())
 	n := e.allocAnon(size)
-	n.Charged = o.Charged
+	n.Charged, n.Moved = o.Charged, o.Moved
 	if o.Backing != 0 {
 		n.Backing = o.Backing
 		n.BackingOffset = o.BackingOffset + en.Offset
