@@ -347,8 +347,11 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 			for id, off := old, src.Offset; id != 0; {
 				o := e.objects[id]
 				if o.File != nil {
+					// Copy-on-write again: the file's pages are read, a
+					// write gets a private copy (a new anon_vma).
 					e.reference(id)
 					src.Object, src.Offset = id, off
+					src.Flags |= EntryCOW | EntryNeedsCopy
 					break
 				}
 				id, off = o.Backing, off+o.BackingOffset
