@@ -467,6 +467,7 @@ func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
 	o := e.objects[id]
 	n := e.allocAnon(o.Size)
 	n.Moved = true // its pages keep their indexes at other addresses
+	n.AnonVMA = o.anonVMA()
 	if o.Backing != 0 {
 		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
 		b := e.objects[o.Backing]

@@ -25,16 +25,16 @@ func (m *Map) mergeable(prev, next *Entry) bool {
 }
 
 // anonOf returns the object that stands for a Linux VMA's anon_vma: its
-// anonymous object, or 0 when it has none yet (no object, or a private file
-// mapping still reading the file's own object).
-func (vs *Vmspace) anonOf(en *Entry) ObjID {
+// anonymous object, or nil when it has none yet (no object, or a private
+// file mapping still reading the file's own object).
+func (vs *Vmspace) anonOf(en *Entry) *Object {
 	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 {
-		return 0
+		return nil
 	}
-	if o := vs.eng.objects[en.Object]; o.Type != ObjAnon {
-		return 0
+	if o := vs.eng.objects[en.Object]; o.Type == ObjAnon {
+		return o
 	}
-	return en.Object
+	return nil
 }
 
 // linuxMergeable is Linux's is_mergeable_vma plus is_mergeable_anon_vma and
@@ -64,17 +64,47 @@ func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
 	a, b := vs.anonOf(prev), vs.anonOf(next)
 	// A fork child's VMA has an anon_vma (with a chain that is not
 	// singular) even where the engine saw no fault.
-	hasA := a != 0 || prev.LFlags&LinuxForkedAnon != 0
-	hasB := b != 0 || next.LFlags&LinuxForkedAnon != 0
+	hasA := a != nil || prev.LFlags&LinuxForkedAnon != 0
+	hasB := b != nil || next.LFlags&LinuxForkedAnon != 0
 	switch {
 	case hasA && hasB:
-		return a == b
+		return a == b || a != nil && b != nil && vs.pagesJoinable(prev, next, a, b)
 	case hasA:
 		return prev.LFlags&LinuxForkedAnon == 0 // list_is_singular
 	case hasB:
 		return next.LFlags&LinuxForkedAnon == 0
 	}
 	return true
+}
+
+// pagesJoinable reports whether prev and next, private anonymous entries
+// with different objects k and x that stand for one anon_vma (see
+// Object.AnonVMA), can become one entry: next's pages can move into prev's
+// object at their page indexes, where no other entry uses either object
+// and prev's object holds nothing. Linux merges such VMAs (one anon_vma,
+// contiguous pgoff); the engine can only when their pages fit one object.
+func (vs *Vmspace) pagesJoinable(prev, next *Entry, k, x *Object) bool {
+	e := vs.eng
+	if k.anonVMA() != x.anonVMA() || prev.Flags&EntryNeedsCopy != 0 || next.Flags&EntryNeedsCopy != 0 ||
+		k.Backing != 0 || x.Backing != 0 || len(k.Shadows) != 0 || len(x.Shadows) != 0 {
+		return false
+	}
+	lo, hi := next.Offset, next.Offset+next.Size()
+	first, last := e.atop(lo), e.atop(hi)
+	if uint64(len(k.Pages)) < last-first {
+		for idx := range k.Pages {
+			if idx >= first && idx < last {
+				return false
+			}
+		}
+	} else {
+		for idx := first; idx < last; idx++ {
+			if _, ok := k.Pages[idx]; ok {
+				return false
+			}
+		}
+	}
+	return !e.indexInUse(k.ID, lo, hi, *prev) && !e.indexInUse(x.ID, lo, hi, *next)
 }
 
 // mergeableNeighbors applies the personality's merge rule.
@@ -110,12 +140,14 @@ func (vs *Vmspace) tryMerge(prev, next Entry) (Entry, bool) {
 // vm_map_merged_neighbor_dispose.
 func (vs *Vmspace) mergeSlots(ps, ns int32) {
 	m := &vs.Map
+	var a, b *Object
 	if m.linux {
-		if a, b := vs.anonOf(&m.slab[ps]), vs.anonOf(&m.slab[ns]); (a == 0) != (b == 0) {
+		a, b = vs.anonOf(&m.slab[ps]), vs.anonOf(&m.slab[ns])
+		if (a == nil) != (b == nil) {
 			// The side without an anon_vma takes the other's: its pgoff
 			// range joins that object's (see evictAliases).
 			kept, absent := m.slab[ps], m.slab[ns]
-			if a == 0 {
+			if a == nil {
 				kept, absent = absent, kept
 			}
 			vs.evictAliases(kept.Object, absent.Offset, absent.Offset+absent.Size(), kept.Start, absent.Start)
@@ -123,8 +155,15 @@ func (vs *Vmspace) mergeSlots(ps, ns int32) {
 	}
 	prev, next := &m.slab[ps], &m.slab[ns]
 	obj, flags, drop := next.Object, next.Flags, prev.Object
-	if m.linux && vs.anonOf(prev) != 0 && vs.anonOf(next) == 0 {
+	switch {
+	case a != nil && b == nil:
 		// Keep the side that has the anon_vma (and its copy-on-write state).
+		obj, flags, drop = prev.Object, prev.Flags, next.Object
+	case a != nil && b != nil && a != b:
+		// One anon_vma in two objects (pagesJoinable): next's pages join
+		// prev's object.
+		e := vs.eng
+		e.movePagesInto(a.ID, b.ID, e.atop(next.Offset), e.atop(next.Offset+next.Size()))
 		obj, flags, drop = prev.Object, prev.Flags, next.Object
 	}
 	if obj == 0 {

@@ -54,8 +54,20 @@ type Object struct {
 	// page offsets no longer follow addresses and another VMA may come to
 	// use the same ones (see Vmspace.evictAliases).
 	Moved bool
-	File  *File
-	Pages map[uint64]pmap.FrameID // resident pages by page index
+	// AnonVMA (Linux): the object whose anon_vma this one stands for, when
+	// it is not its own (0): movePages gives pages that Linux keeps under
+	// one anon_vma an object of their own, and such objects still merge.
+	AnonVMA ObjID
+	File    *File
+	Pages   map[uint64]pmap.FrameID // resident pages by page index
+}
+
+// anonVMA returns the object that stands for o's anon_vma.
+func (o *Object) anonVMA() ObjID {
+	if o.AnonVMA != 0 {
+		return o.AnonVMA
+	}
+	return o.ID
 }
 
 // ShadowCount returns shadow_count.
