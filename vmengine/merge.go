@@ -163,7 +163,9 @@ func (vs *Vmspace) mergeSlots(ps, ns int32) {
 		// One anon_vma in two objects (pagesJoinable): next's pages join
 		// prev's object.
 		e := vs.eng
-		e.movePagesInto(a.ID, b.ID, e.atop(next.Offset), e.atop(next.Offset+next.Size()))
+		first, last := e.atop(next.Offset), e.atop(next.Offset+next.Size())
+		e.movePagesInto(a.ID, b.ID, first, last)
+		a.Size = max(a.Size, last) // objects are indexed by pgoff
 		obj, flags, drop = prev.Object, prev.Flags, next.Object
 	}
 	if obj == 0 {
