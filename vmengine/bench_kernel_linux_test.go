@@ -212,7 +212,6 @@ func kernelMmapMunmap(b *testing.B, n int, newVMA bool) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		addr, _, errno := unix.RawSyscall6(unix.SYS_MMAP, hint, benchPage, prot, flags, kernelNoFD, 0)
 		if errno != 0 {
@@ -249,7 +248,6 @@ func kernelMprotect(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		if _, _, errno := unix.RawSyscall6(unix.SYS_MPROTECT, mid, benchPage, unix.PROT_READ, 0, 0, 0); errno != 0 {
 			b.Fatalf("mprotect R: %v", errno)
@@ -310,7 +308,6 @@ func kernelBytesPerEntry(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		kl := kernelMapLayout(b, n, false)
 		kl.unmap(b)

@@ -69,11 +69,14 @@ type cpuMeter struct {
 	running bool
 }
 
+// newCPUMeter pins the goroutine and starts the meter; the caller defers
+// Done and ends with Report.
 func newCPUMeter(b *testing.B) *cpuMeter {
 	m := &cpuMeter{b: b}
 	if kernelBench.threadCPU != nil {
 		runtime.LockOSThread()
 	}
+	m.Start()
 	return m
 }
 
@@ -229,7 +232,6 @@ func benchEngineMmapMunmap(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		r, _ := pers.Syscall(e, p, "mmap", mm)
 		if r.Errno != "" {
@@ -284,7 +286,6 @@ func benchEngineMprotect(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		if r, _ := pers.Syscall(e, p, "mprotect", toR); r.Errno != "" {
 			b.Fatalf("mprotect R: %v", r)
@@ -320,7 +321,6 @@ func benchEngineBytesPerEntry(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		be := newBenchEngine(b)
 		be.build(b, n)
@@ -371,7 +371,6 @@ func benchEngineFault(b *testing.B, n int) {
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
 	ops := 0
-	cpu.Start()
 	for b.Loop() {
 		if next == benchChunkPgs {
 			b.StopTimer()
@@ -434,7 +433,6 @@ func benchEngineFork(b *testing.B, n int, resident bool) {
 	b.ReportAllocs()
 	cpu := newCPUMeter(b)
 	defer cpu.Done()
-	cpu.Start()
 	for b.Loop() {
 		t0 := time.Now()
 		c, err := e.Fork(p, 0)
@@ -480,7 +478,6 @@ func BenchmarkCallFloor(b *testing.B) {
 			cpu := newCPUMeter(b)
 			defer cpu.Done()
 			ops := 0
-			cpu.Start()
 			for b.Loop() {
 				if r, _ := pers.Syscall(e, p, c.call, c.args); r.Errno != "" {
 					b.Fatalf("%s: %v", c.call, r)

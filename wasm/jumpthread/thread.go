@@ -39,13 +39,12 @@ import (
 
 // Stats counts what Thread did.
 type Stats struct {
-	Funcs     int // function bodies read
-	Skipped   int // bodies left alone: no dispatch loop, or a check failed
-	Threaded  int // forward jumps turned into direct branches
-	Backward  int // jumps left to the dispatch (their target is behind)
-	BytesIn   int
-	BytesOut  int
-	CodeBytes int // size of the code section after the rewrite
+	Funcs    int // function bodies read
+	Skipped  int // bodies left alone: no dispatch loop, or a check failed
+	Threaded int // forward jumps turned into direct branches
+	Backward int // jumps left to the dispatch (their target is behind)
+	BytesIn  int
+	BytesOut int
 }
 
 func (s Stats) String() string {
@@ -80,7 +79,6 @@ func Thread(module []byte) ([]byte, Stats, error) {
 			if sec, err = threadCode(sec, &st); err != nil {
 				return nil, st, err
 			}
-			st.CodeBytes = len(sec)
 		}
 		out = append(out, id)
 		out = binary.AppendUvarint(out, uint64(len(sec)))
@@ -280,7 +278,6 @@ func threadBody(body []byte, st *Stats) ([]byte, error) {
 		switch in.op {
 		case 0x03:
 			onlyBlocks, fresh = true, false
-		case 0x02:
 		case 0x20:
 			// A read of local 0 is the dispatch's or follows a write of it
 			// with no label in between (no end, else or loop: nothing a
