@@ -73,11 +73,12 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		prot |= ProtRead
 	}
 	changed := false
-	if en.Flags&EntryNeedsCopy != 0 && ft&ProtWrite != 0 && m.linux {
+	if en.Flags&EntryNeedsCopy != 0 && ft&ProtWrite != 0 && m.linux && (en.Object == 0 || e.objects[en.Object].Type != ObjAnon) {
 		if id := vs.reusableAnon(en); id != 0 {
-			// __anon_vma_prepare on a private file mapping: share the
-			// neighbour's anon_vma (its shadow of the same file).
-			vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
+			// __anon_vma_prepare on a private file mapping that has no
+			// anon_vma yet (it maps the file itself; after fork it has
+			// one): share the neighbour's (its shadow of the same file).
+			id = vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
 			e.reference(id)
 			e.deallocate(en.Object)
 			en.Object = id
@@ -113,7 +114,7 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 	if en.Object == 0 && m.linux {
 		if id := vs.reusableAnon(en); id != 0 {
 			// __anon_vma_prepare: share a compatible neighbour's anon_vma.
-			vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
+			id = vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
 			e.reference(id)
 			en.Object = id
 			m.put(en)
@@ -161,6 +162,12 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			break
 		}
 		if o.Backing == 0 {
+			if m.linux && ft&ProtWrite == 0 && en.LFlags&LinuxMayShare == 0 {
+				// do_anonymous_page: a read where no page exists maps the
+				// shared zero page, with an anon_vma or without.
+				vs.pmapEnter(e.atop(addr), e.zeroPage(), prot&^ProtWrite, en.Wired != 0, true, false)
+				return SigNone
+			}
 			o, idx = first, pindex
 			frame = e.phys.Alloc(uint64(o.ID), idx, 0)
 			o.Pages[idx] = frame
@@ -230,7 +237,7 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 		return false
 	}
 	if st.Object != 0 && e.objects[st.Object].Type == ObjAnon && st.LFlags&LinuxMayShare == 0 {
-		vs.evictAliases(st.Object, st.Offset-grow, st.Offset, st.Start) // the new pgoffs may be a moved VMA's
+		st.Object = vs.evictAliases(st.Object, st.Offset-grow, st.Offset, st.Start) // the new pgoffs join the object
 	}
 	old := st.Start
 	m.free.remove(addr, st.Start)

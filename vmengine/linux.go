@@ -999,7 +999,7 @@ func (lx linux) brk(e *Engine, p *Process, nb uint64) (Result, bool) {
 		e.entryFile(prev) == nil && prev.Prot == ProtRead|ProtWrite && prev.LFlags&^(LinuxSoftDirty|LinuxForkedAnon) == lf &&
 		prev.Name == 0 && prev.PKey == 0 && prev.Offset+prev.Size() == oldEnd {
 		if prev.Object != 0 {
-			vs.evictAliases(prev.Object, oldEnd, newEnd, prev.Start) // the new pgoffs may be a moved VMA's
+			prev.Object = vs.evictAliases(prev.Object, oldEnd, newEnd, prev.Start) // the new pgoffs join the object
 		}
 		vs.Map.resize(prev, newEnd)
 	} else {
@@ -1169,7 +1169,7 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					// madvise_guard_install: anon_vma_prepare, which shares a
 					// compatible neighbour's anon_vma when it can.
 					if id := vs.reusableAnon(cur); id != 0 {
-						vs.evictAliases(id, cur.Offset, cur.Offset+cur.Size(), cur.Start)
+						id = vs.evictAliases(id, cur.Offset, cur.Offset+cur.Size(), cur.Start)
 						e.reference(id)
 						cur.Object = id
 					} else {

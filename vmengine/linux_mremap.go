@@ -84,16 +84,9 @@ func (lx linux) mremap(e *Engine, p *Process, addr, oldLen, newLen, flags, newAd
 		// vma_expandable: only the pages after the VMA must be free (a
 		// MAP_FIXED placement ignores stack guard gaps).
 		if vma.End+delta <= vs.Map.Max && vma.End+delta > vma.End && vs.Map.IsFree(vma.End, vma.End+delta) {
-			e := vs.eng
-			if vma.LFlags&LinuxMayShare == 0 && vma.Object != 0 && e.objects[vma.Object].Type == ObjAnon &&
-				e.indexInUse(vma.Object, vma.Offset+vma.Size(), vma.Offset+vma.Size()+delta, vma) {
-				// The grown index range would alias pages another mapping
-				// of the object uses (as in moveVMA): this VMA's pages get
-				// an object of their own.
-				old := vma.Object
-				vma.Object = e.movePages(old, e.atop(vma.Offset), e.atop(vma.Offset+vma.Size()))
-				vs.Map.put(vma)
-				e.deallocate(old)
+			if vma.LFlags&LinuxMayShare == 0 {
+				// The grown pgoffs join the object.
+				vma.Object = vs.evictAliases(vma.Object, vma.Offset+vma.Size(), vma.Offset+vma.Size()+delta, vma.Start)
 			}
 			en := vs.Map.resize(vma, vma.End+delta)
 			if en.LFlags&LinuxLocked != 0 {
@@ -270,23 +263,30 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 		// The private pages move to the copy; the source keeps none. The
 		// pieces of one object that one call moves (into) go to one object,
 		// as copy_vma gives them all the source's anon_vma.
-		lo := e.atop(addr - vma.Start + vma.Offset)
-		if id, done := into[vma.Object]; done {
-			e.movePagesInto(id, vma.Object, lo, lo+e.atop(oldLen))
+		// Pages a fork child or a shadow also reaches stay theirs: the
+		// move takes them from a copy that is this process's own.
+		from := vs.ownPagesIn(vma.Object, n.Offset, n.Offset+oldLen)
+		lo := e.atop(n.Offset)
+		if id, done := into[from]; done {
+			e.movePagesInto(id, from, lo, lo+e.atop(oldLen))
 			e.reference(id)
 			n.Object = id
 		} else {
-			n.Object = e.movePages(vma.Object, lo, lo+e.atop(oldLen))
+			n.Object = e.movePages(from, lo, lo+e.atop(oldLen))
 			if into != nil {
-				into[vma.Object] = n.Object
+				into[from] = n.Object
 			}
 		}
+		src.Object, vma.Object = from, from
 		vs.linuxZap(vma, addr, addr+oldLen)
-	case privateAnon && e.indexInUse(vma.Object, n.Offset, n.Offset+newLen, src):
-		// The grown index range would alias pages another mapping of the
-		// object uses (Linux finds anonymous pages through page tables,
-		// the engine through pgoff): the moved pages get their own object.
-		n.Object = e.movePages(vma.Object, e.atop(src.Offset), e.atop(src.Offset+src.Size()))
+	case privateAnon && newLen > oldLen:
+		// The grown pgoffs join the object (moved now: its pgoffs no
+		// longer follow addresses); the source, if the object had to be
+		// copied, maps the copy.
+		e.objects[vma.Object].Moved = true
+		n.Object = vs.evictAliases(vma.Object, n.Offset+oldLen, n.Offset+newLen, src.Start)
+		src.Object = n.Object
+		e.reference(n.Object)
 	default:
 		e.reference(n.Object)
 	}
@@ -373,121 +373,4 @@ func (vs *Vmspace) moveVMA(addr, oldLen, newLen, newAddr uint64, flags uint64, i
 		vs.linuxPopulate(newAddr+oldLen, newAddr+newLen, n.LFlags&LinuxLockOnFault == 0)
 	}
 	return ok(newAddr)
-}
-
-// indexInUse reports whether any entry other than except (in any address
-// space) maps object id at a page index within [lo, hi) bytes of pgoff.
-func (e *Engine) indexInUse(id ObjID, lo, hi uint64, except Entry) bool {
-	for vs := range e.spaces {
-		hit := false
-		vs.Map.Ascend(func(en Entry) bool {
-			if en.Object == id && en != except && en.Offset < hi && lo < en.Offset+en.Size() {
-				hit = true
-				return false
-			}
-			return true
-		})
-		if hit {
-			return true
-		}
-	}
-	return false
-}
-
-// evictAliases prepares the private anonymous object id to cover the
-// pgoff range [lo, hi) (bytes) of one more entry: every other entry of the
-// map that maps id within that range (not those starting at skip) moves
-// its pages to an object of its own, together with the entries next to it
-// that continue it (adjacent, id at contiguous pgoff: the pieces of one
-// VMA, which must stay mergeable with each other). Linux lets VMAs that
-// share an anon_vma overlap in pgoff (a VMA moved whole with
-// MREMAP_DONTUNMAP keeps the anon_vma, and its source may take it again
-// from a neighbour); the engine finds private pages by object and index,
-// so the two must not share one. The moved entries keep their pages and
-// PTEs (the frames stay; only their object changes). Checked by
-// checkAnonAliases.
-func (vs *Vmspace) evictAliases(id ObjID, lo, hi uint64, skip ...uint64) {
-	e := vs.eng
-	if id == 0 {
-		return
-	}
-	if o := e.objects[id]; o.Type != ObjAnon || !o.Moved || o.Ref <= 1 {
-		return // no other entry can map it at those pgoffs
-	}
-	skipped := func(x Entry) bool {
-		for _, s := range skip {
-			if x.Start == s {
-				return true
-			}
-		}
-		return false
-	}
-	var runs [][]Entry
-	var run []Entry
-	hit := false
-	flush := func() {
-		if hit {
-			runs = append(runs, run)
-		}
-		run, hit = nil, false
-	}
-	vs.Map.Ascend(func(x Entry) bool {
-		if x.Object != id || x.LFlags&LinuxMayShare != 0 || skipped(x) {
-			flush()
-			return true
-		}
-		if n := len(run); n > 0 && (run[n-1].End != x.Start || run[n-1].Offset+run[n-1].Size() != x.Offset) {
-			flush()
-		}
-		run = append(run, x)
-		hit = hit || x.Offset < hi && lo < x.Offset+x.Size()
-		return true
-	})
-	flush()
-	for _, r := range runs {
-		to := ObjID(0)
-		for _, x := range r {
-			first, last := e.atop(x.Offset), e.atop(x.Offset+x.Size())
-			if to == 0 {
-				to = e.movePages(id, first, last)
-			} else {
-				e.movePagesInto(to, id, first, last)
-				e.reference(to)
-			}
-			e.deallocate(id)
-			x.Object = to
-			vs.Map.put(x)
-		}
-	}
-}
-
-// movePages moves the pages of object id with index in [lo, hi) into a
-// new object over the same backing and returns it (one reference).
-func (e *Engine) movePages(id ObjID, lo, hi uint64) ObjID {
-	o := e.objects[id]
-	n := e.allocAnon(o.Size)
-	n.Moved = true // its pages keep their indexes at other addresses
-	n.AnonVMA = o.anonVMA()
-	if o.Backing != 0 {
-		n.Backing, n.BackingOffset = o.Backing, o.BackingOffset
-		b := e.objects[o.Backing]
-		b.Shadows = append(b.Shadows, n.ID)
-		b.Ref++
-	}
-	e.movePagesInto(n.ID, id, lo, hi)
-	return n.ID
-}
-
-// movePagesInto moves the pages of object src with index in [lo, hi) to
-// object dst, which has none there.
-func (e *Engine) movePagesInto(dst, src ObjID, lo, hi uint64) {
-	o, n := e.objects[src], e.objects[dst]
-	for _, idx := range o.PageIndexes() {
-		if idx >= lo && idx < hi {
-			f := o.Pages[idx]
-			delete(o.Pages, idx)
-			n.Pages[idx] = f
-			e.phys.SetOwner(f, uint64(n.ID), idx)
-		}
-	}
 }

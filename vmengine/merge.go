@@ -81,30 +81,19 @@ func (vs *Vmspace) linuxMergeable(prev, next *Entry) bool {
 // with different objects k and x that stand for one anon_vma (see
 // Object.AnonVMA), can become one entry: next's pages can move into prev's
 // object at their page indexes, where no other entry uses either object
-// and prev's object holds nothing. Linux merges such VMAs (one anon_vma,
-// contiguous pgoff); the engine can only when their pages fit one object.
+// and prev's object holds nothing; both objects shadow the same thing (a
+// private file mapping's file, or nothing) at the same offset, so next's
+// range reads through prev's object what it read through its own. Linux
+// merges such VMAs (one anon_vma, contiguous pgoff); the engine can only
+// when their pages fit one object.
 func (vs *Vmspace) pagesJoinable(prev, next *Entry, k, x *Object) bool {
 	e := vs.eng
 	if k.anonVMA() != x.anonVMA() || prev.Flags&EntryNeedsCopy != 0 || next.Flags&EntryNeedsCopy != 0 ||
-		k.Backing != 0 || x.Backing != 0 || len(k.Shadows) != 0 || len(x.Shadows) != 0 {
+		k.Backing != x.Backing || k.BackingOffset != x.BackingOffset || len(k.Shadows) != 0 || len(x.Shadows) != 0 {
 		return false
 	}
 	lo, hi := next.Offset, next.Offset+next.Size()
-	first, last := e.atop(lo), e.atop(hi)
-	if uint64(len(k.Pages)) < last-first {
-		for idx := range k.Pages {
-			if idx >= first && idx < last {
-				return false
-			}
-		}
-	} else {
-		for idx := first; idx < last; idx++ {
-			if _, ok := k.Pages[idx]; ok {
-				return false
-			}
-		}
-	}
-	return !e.indexInUse(k.ID, lo, hi, *prev) && !e.indexInUse(x.ID, lo, hi, *next)
+	return !k.hasPageIn(e.atop(lo), e.atop(hi)) && !e.indexInUse(k.ID, lo, hi, *prev) && !e.indexInUse(x.ID, lo, hi, *next)
 }
 
 // mergeableNeighbors applies the personality's merge rule.
@@ -151,6 +140,7 @@ func (vs *Vmspace) mergeSlots(ps, ns int32) {
 				kept, absent = absent, kept
 			}
 			vs.evictAliases(kept.Object, absent.Offset, absent.Offset+absent.Size(), kept.Start, absent.Start)
+			a, b = vs.anonOf(&m.slab[ps]), vs.anonOf(&m.slab[ns]) // kept's object may be a copy now
 		}
 	}
 	prev, next := &m.slab[ps], &m.slab[ns]
