@@ -136,18 +136,6 @@ type FD struct {
 	Offset     uint64
 }
 
-// pageValue returns the stored value of page idx of f (page cache first).
-func (e *Engine) filePageValue(f *File, idx uint64) uint64 {
-	if f.obj != 0 {
-		if o := e.objects[f.obj]; o != nil {
-			if fr, ok := o.Pages[idx]; ok {
-				return e.phys.Value(fr)
-			}
-		}
-	}
-	return f.data[idx]
-}
-
 // WriteFile stores value into bytes [off, off+n) of f, as write(2) would,
 // extending the file. Resident page-cache pages see the write at once.
 func (e *Engine) WriteFile(f *File, off, n, value uint64) {

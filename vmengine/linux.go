@@ -1253,44 +1253,25 @@ func (vs *Vmspace) collapseAnon(hstart, hend uint64) bool {
 
 // linuxZap discards the pages of [s, t) in en as zap_page_range does: the
 // page-table entries go, and with them, for private mappings, the process's
-// anonymous copies — a later read sees zeroes (anonymous) or the file again
-// (private file mapping), even where another process still shares the old
-// copy-on-write page. Shared mappings lose nothing. In the engine's terms the
-// entry gets its own object, whose pages in the range are dropped and, where
-// an anonymous page below would show through, replaced by a page of what a
-// fresh fault would read.
+// anonymous copies — a later read sees zeroes (anonymous) or the file as it
+// is then (private file mapping), even where another process still shares
+// the old copy-on-write page. Shared mappings lose nothing. In the engine's
+// terms the pages the entry reaches there are freed, after the entry gets
+// an object of its own when they are also someone else's or lie in an
+// anonymous object below (Vmspace.ownPagesIn).
 func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 	e := vs.eng
 	vs.Pmap.Remove(e.atop(s), e.atop(t))
 	if en.Object == 0 || en.LFlags&LinuxMayShare != 0 || e.objects[en.Object].Type != ObjAnon {
 		return // no private pages (no anon_vma): only the page tables go
 	}
-	if en.Flags&EntryNeedsCopy != 0 {
-		// The page tables were the process's only claim on those copies:
-		// give the entry a private object to hold what it sees now.
-		vs.shadowEntry(&en)
-		en.Flags &^= EntryNeedsCopy
-		vs.Map.put(en)
+	lo := s - en.Start + en.Offset
+	hi := lo + (t - s)
+	if own, below := e.chainPagesIn(e.objects[en.Object], e.atop(lo), e.atop(hi)); !own && !below {
+		return
 	}
-	first := e.objects[en.Object]
-	lo := e.atop(s - en.Start + en.Offset)
-	for idx := lo; idx < lo+e.atop(t-s); idx++ {
-		if f, ok := first.Pages[idx]; ok {
-			e.freePage(first, idx, f)
-		}
-		if first.Backing == 0 {
-			continue
-		}
-		holder, _, _, found := e.findPage(e.objects[first.Backing], idx+e.atop(first.BackingOffset))
-		if !found || holder.Type != ObjAnon {
-			continue // a fault reads the file (or zeroes) anyway
-		}
-		value := uint64(0)
-		if f := e.entryFile(en); f != nil {
-			value = e.filePageValue(f, idx)
-		}
-		first.Pages[idx] = e.phys.Alloc(uint64(first.ID), idx, value)
-	}
+	o := e.objects[vs.ownPagesIn(en.Object, lo, hi)]
+	e.freePagesIn(o, e.atop(lo), e.atop(hi))
 }
 
 // mlock mirrors do_mlock: the range is rounded; RLIMIT_MEMLOCK 0 without
