@@ -70,7 +70,9 @@ func (e *Engine) Fork(parent *Process, pid int) (*Process, error) {
 				Name: old.Name, PKey: old.PKey,
 				Flags: old.Flags &^ (EntryUserWired | EntryInTransition | EntryWriteCnt | EntryVnExec | EntryCOW | EntryNeedsCopy)}
 			if pm.linux {
-				n.Offset = old.Offset
+				// VM_WIPEONFORK stays in the child's flags, which alone
+				// decide the next fork (MADV_KEEPONFORK clears it).
+				n.Offset, n.Inherit = old.Offset, old.Inherit
 			}
 		}
 		cm.adoptSlot(s, n)
