@@ -643,10 +643,13 @@ func runLinuxContent(t *testing.T, seed uint64, n int) {
 }
 
 // TestLinuxContentDifferential runs the model beside the engine on seeds
-// VMSCOPE_LCONTENT_FIRST (1) .. +VMSCOPE_LCONTENT_SEEDS (40) of 3,000
-// operations each.
+// VMSCOPE_LCONTENT_FIRST (1) .. +VMSCOPE_LCONTENT_SEEDS (40) of
+// VMSCOPE_LCONTENT_OPS (3,000) operations each.
 func TestLinuxContentDifferential(t *testing.T) {
-	seeds, first := 40, 1
+	seeds, first, ops := 40, 1, 3000
+	if s, err := strconv.Atoi(os.Getenv("VMSCOPE_LCONTENT_OPS")); err == nil && s > 0 {
+		ops = s
+	}
 	if s, err := strconv.Atoi(os.Getenv("VMSCOPE_LCONTENT_SEEDS")); err == nil && s > 0 {
 		seeds = s
 	}
@@ -657,7 +660,7 @@ func TestLinuxContentDifferential(t *testing.T) {
 		seeds = 5
 	}
 	for seed := first; seed < first+seeds; seed++ {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runLinuxContent(t, uint64(seed), 3000) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runLinuxContent(t, uint64(seed), ops) })
 	}
 }
 
