@@ -135,10 +135,10 @@ func (vs *Vmspace) reachIn(o *Object, lo, hi uint64) (own, below, shared bool) {
 
 // ownPagesIn returns the object through which vs's entries of the private
 // anonymous object id may take the pages of pgoff [lo, hi) away from it:
-// id when nothing there is reachable from outside vs, else a copy of the
-// chain that is vs's (privateChain).
+// id when there are none or nothing there is reachable from outside vs,
+// else a copy of the chain that is vs's (privateChain).
 func (vs *Vmspace) ownPagesIn(id ObjID, lo, hi uint64) ObjID {
-	if _, below, shared := vs.reachIn(vs.eng.objects[id], lo, hi); below || shared {
+	if own, below, shared := vs.reachIn(vs.eng.objects[id], lo, hi); below || own && shared {
 		return vs.privateChain(id)
 	}
 	return id

@@ -1267,9 +1267,6 @@ func (vs *Vmspace) linuxZap(en Entry, s, t uint64) {
 	}
 	lo := s - en.Start + en.Offset
 	hi := lo + (t - s)
-	if own, below := e.chainPagesIn(e.objects[en.Object], e.atop(lo), e.atop(hi)); !own && !below {
-		return
-	}
 	o := e.objects[vs.ownPagesIn(en.Object, lo, hi)]
 	e.freePagesIn(o, e.atop(lo), e.atop(hi))
 }
