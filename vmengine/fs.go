@@ -37,8 +37,6 @@ type File struct {
 	obj       ObjID             // vnode/device object, 0 until first mapped
 }
 
-func (f *File) dropCached(idx uint64) {}
-
 // FS is the engine's file system: paths to files.
 type FS struct {
 	files     map[string]*File
@@ -160,10 +158,14 @@ func (e *Engine) WriteFile(f *File, off, n, value uint64) {
 
 // Truncate sets f's size. Shrinking frees the page-cache pages past the new
 // end, unmapping them from every address space (so later accesses there give
-// SIGBUS); growing exposes zero pages. Mirrors vnode_pager_setsize.
+// SIGBUS); growing exposes zero pages. Mirrors vnode_pager_setsize; under
+// Linux, truncate_pagecache, which also discards private copies there.
 func (e *Engine) Truncate(f *File, size uint64) {
 	newPages, _ := e.roundPage(size)
 	newPages = e.atop(newPages)
+	if e.layout.Linux && size < f.Size {
+		e.zapPrivateCopies(f, newPages)
+	}
 	if f.obj != 0 {
 		if o := e.objects[f.obj]; o != nil {
 			for _, idx := range o.PageIndexes() {
@@ -180,6 +182,67 @@ func (e *Engine) Truncate(f *File, size uint64) {
 		}
 	}
 	f.Size = size
+}
+
+// PunchHole discards pages [first, last) of f as fallocate's
+// FALLOC_FL_PUNCH_HOLE does (MADV_REMOVE): the page cache there is freed and
+// unmapped from every address space, private copy-on-write copies stay, and
+// the file reads zeros there; its size is unchanged. Mirrors shmem_fallocate
+// and truncate_pagecache_range.
+func (e *Engine) PunchHole(f *File, first, last uint64) {
+	if f.obj != 0 {
+		if o := e.objects[f.obj]; o != nil {
+			e.freePagesIn(o, first, last)
+		}
+	}
+	for idx := range f.data {
+		if idx >= first && idx < last {
+			delete(f.data, idx)
+		}
+	}
+}
+
+// zapPrivateCopies discards, in every address space, the private copies of
+// f's pages at page index from and above, as Linux's truncate_pagecache does
+// (unmap_mapping_range with even_cows): an access there afterwards gives
+// SIGBUS, or reads the file once it has grown again. FreeBSD keeps them (they
+// live in shadow objects, which vnode_pager_setsize leaves alone).
+func (e *Engine) zapPrivateCopies(f *File, from uint64) {
+	seen := map[*Vmspace]bool{}
+	for _, p := range e.Processes() {
+		vs := p.VS
+		if vs == nil || seen[vs] {
+			continue
+		}
+		seen[vs] = true
+		var zap [][2]uint64
+		vs.Map.Ascend(func(en Entry) bool {
+			if idx, ok := e.filePageOf(en, f); ok && idx+e.atop(en.Size()) > from {
+				s := en.Start + (max(idx, from)-idx)<<e.pageShift
+				zap = append(zap, [2]uint64{s, en.End})
+			}
+			return true
+		})
+		// linuxZap may give entries new objects, not new bounds.
+		for _, r := range zap {
+			if en, ok := vs.Map.Lookup(r[0]); ok {
+				vs.linuxZap(en, r[0], r[1])
+			}
+		}
+	}
+}
+
+// filePageOf returns the page of f that en's first page maps through its
+// object chain, and whether en maps f at all.
+func (e *Engine) filePageOf(en Entry, f *File) (uint64, bool) {
+	for id, off := en.Object, en.Offset; id != 0; {
+		o := e.objects[id]
+		if o.File == f {
+			return e.atop(off), true
+		}
+		id, off = o.Backing, off+o.BackingOffset
+	}
+	return 0, false
 }
 
 // fileObject returns f's vnode object, creating it on first use with one

@@ -1140,6 +1140,11 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					return failWhy("EACCES", "MADV_REMOVE needs a shared writable mapping (madvise_remove)")
 				}
 				vs.linuxZap(en, us, ue)
+				f := e.entryFile(en)
+				if idx, ok := e.filePageOf(en, f); ok {
+					first := idx + e.atop(us-en.Start)
+					e.PunchHole(f, first, first+e.atop(ue-us))
+				}
 			case 22, 23: // POPULATE_READ, POPULATE_WRITE
 				need := ProtRead
 				if behav == 23 {

@@ -170,9 +170,6 @@ func (e *Engine) freePage(o *Object, idx uint64, f pmap.FrameID) {
 		e.unmapFrameEverywhere(f)
 	}
 	delete(o.Pages, idx)
-	if o.File != nil && o.Type == ObjVnode {
-		o.File.dropCached(idx)
-	}
 	e.phys.Free(f)
 }
 
