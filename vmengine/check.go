@@ -228,6 +228,12 @@ func (vs *Vmspace) checkMap(refs map[ObjID]int) error {
 			fr, _ := e.phys.Frame(p.Frame)
 			err = fmt.Errorf("PTE for %#x maps frame %d (object %d page %d) but entry %v resolves to object %d page %d (found %v)",
 				va, p.Frame, fr.Object, fr.Index, en, holder.ID, idx, found)
+			return false
+		}
+		// A write must fault where a copy is due: copy-on-write pending on
+		// the entry, or the page found below the entry's own object.
+		if p.Prot&pmap.ProtWrite != 0 && (en.Flags&EntryNeedsCopy != 0 || holder.ID != en.Object) {
+			err = fmt.Errorf("PTE for %#x is writable but entry %v must copy on write (page in object %d)", va, en, holder.ID)
 		}
 		return err == nil
 	})

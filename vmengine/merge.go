@@ -163,6 +163,18 @@ func (vs *Vmspace) mergeSlots(ps, ns int32) {
 	} else if drop != 0 {
 		vs.eng.deallocate(drop)
 	}
+	if m.linux && obj != 0 && prev.Object == next.Object && (prev.Flags^next.Flags)&EntryNeedsCopy != 0 {
+		// One anon_vma, copy-on-write on one side only (the other was kept
+		// from a fork: MADV_WIPEONFORK, MADV_DONTFORK). Linux write-protects
+		// page by page; the merged entry copies on write, so the other side's
+		// PTEs lose write access as fork took it from the first's.
+		flags |= (prev.Flags | next.Flags) & (EntryNeedsCopy | EntryCOW)
+		side := prev
+		if side.Flags&EntryNeedsCopy != 0 {
+			side = next
+		}
+		vs.pmapProtect(side.Start, side.End, side.Prot&^ProtWrite)
+	}
 	start, off := prev.Start, prev.Offset
 	*prev = *next
 	prev.Start, prev.Offset, prev.Object, prev.Flags = start, off, obj, flags
