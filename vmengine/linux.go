@@ -1158,7 +1158,7 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 					acc = AccessWrite
 				}
 				for a := us; a < ue; a += e.cfg.PageSize {
-					if vs.hardwareAccess(a, acc, 0) {
+					if vs.hardwareAccess(a, acc, 0, faultNoStore) {
 						continue
 					}
 					if sig := vs.fault(a, acc, 0, faultNoStore); sig != SigNone {

@@ -799,7 +799,7 @@ func (e *Engine) Touch(p *Process, addr, length uint64, acc Access, value uint64
 		end = ^uint64(0)
 	}
 	for a := e.truncPage(addr); a < end; a += e.cfg.PageSize {
-		if p.VS.hardwareAccess(a, acc, value) {
+		if p.VS.hardwareAccess(a, acc, value, 0) {
 			continue
 		}
 		if sig := p.VS.fault(a, acc, value, 0); sig != SigNone {
@@ -816,9 +816,10 @@ func (e *Engine) Touch(p *Process, addr, length uint64, acc Access, value uint64
 // as the MMU would without a fault: a present PTE is readable on x86 and
 // arm64 whatever its protection (there are no write-only pages), writable
 // with its write bit and executable with its execute bit. The referenced
-// and modified bits are set as the MMU sets them. It reports whether the
-// access happened; false means the access faults.
-func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64) bool {
+// and modified bits are set as the MMU sets them; a write stores value
+// unless ff has faultNoStore (populating). It reports whether the access
+// happened; false means the access faults.
+func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64, ff faultFlags) bool {
 	e := vs.eng
 	pte, ok := vs.Pmap.Lookup(e.atop(va))
 	if !ok || pte.Prot == 0 || !Prot(acc).Subset(Prot(pte.Prot)|ProtRead) {
@@ -832,7 +833,9 @@ func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64) bool {
 	pte.Referenced = true
 	if acc == AccessWrite {
 		pte.Modified = true
-		e.phys.SetValue(pte.Frame, value)
+		if ff&faultNoStore == 0 {
+			e.phys.SetValue(pte.Frame, value)
+		}
 	}
 	vs.Pmap.Update(pte)
 	return true
@@ -841,7 +844,7 @@ func (vs *Vmspace) hardwareAccess(va uint64, acc Access, value uint64) bool {
 // Peek reads the content value of the page holding addr, faulting it in as
 // a read would.
 func (e *Engine) Peek(p *Process, addr uint64) (uint64, Signal) {
-	if !p.VS.hardwareAccess(e.truncPage(addr), AccessRead, 0) {
+	if !p.VS.hardwareAccess(e.truncPage(addr), AccessRead, 0, 0) {
 		if sig := p.VS.fault(e.truncPage(addr), AccessRead, 0, 0); sig != SigNone {
 			return 0, sig
 		}
