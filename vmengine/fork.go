@@ -124,10 +124,12 @@ func (e *Engine) forkShare(pv, cv *Vmspace, old Entry) (parent, child Entry) {
 	return old, n
 }
 
-// forkCopy gives the child a copy-on-write copy of old (writable wired
-// memory: a private copy of every page, entered in the child's page table)
-// and returns the parent's entry as it now reads and the child's. Mirrors
-// the VM_INHERIT_COPY case of vmspace_fork and vm_map_copy_entry.
+// forkCopy gives the child a copy-on-write copy of old (FreeBSD's writable
+// wired memory: a private copy of every page, entered in the child's page
+// table) and returns the parent's entry as it now reads and the child's.
+// Mirrors the VM_INHERIT_COPY case of vmspace_fork and vm_map_copy_entry;
+// under Linux, copy_page_range, which shares mlocked pages copy-on-write
+// like any others (only pinned pages are copied at once).
 func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) (parent, child Entry) {
 	n := old
 	n.Flags &^= EntryUserWired | EntryInTransition | EntryWriteCnt
@@ -139,7 +141,7 @@ func (e *Engine) forkCopy(pv, cv *Vmspace, old Entry) (parent, child Entry) {
 		e.cfg.AssumeWritten && old.Object == 0 && old.LFlags&LinuxAccount != 0 && e.entryFile(old) == nil) {
 		n.LFlags |= LinuxForkedAnon // anon_vma_fork: the child's chain holds two anon_vmas
 	}
-	if old.Wired == 0 || old.Prot&ProtWrite == 0 {
+	if old.Wired == 0 || old.Prot&ProtWrite == 0 || pv.Map.linux {
 		if old.Flags&EntryNeedsCopy == 0 && old.Prot&ProtWrite != 0 {
 			pv.pmapProtect(old.Start, old.End, old.Prot&^ProtWrite)
 		}
