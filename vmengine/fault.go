@@ -30,9 +30,6 @@ const (
 func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags) Signal {
 	e := vs.eng
 	m := &vs.Map
-	if vs.Guards[e.atop(addr)] {
-		return SigSEGVMapErr // a guard-region PTE marker
-	}
 	var en Entry
 	for tries := 0; ; tries++ {
 		var ok bool
@@ -44,14 +41,17 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			return SigSEGVMapErr
 		}
 		need := Prot(access)
+		if en.PKey != 0 && en.PKey == vs.ExecOnlyKey && need != ProtExec {
+			// The execute-only key disables data access, checked before
+			// the VMA's own permissions (access_error, then
+			// bad_area_access_from_pkeys): a write is SEGV_PKUERR too.
+			return SigSEGVPkuErr
+		}
 		allowed := en.Prot
 		if m.linux && need == ProtRead && allowed&(ProtRead|ProtWrite|ProtExec) != 0 {
 			allowed |= ProtRead // x86: any access right implies read (Linux access_error)
 		}
 		if need.Subset(allowed) && en.Prot != ProtNone {
-			if en.PKey != 0 && en.PKey == vs.ExecOnlyKey && need != ProtExec {
-				return SigSEGVPkuErr // the execute-only key disables data access
-			}
 			break
 		}
 		if tries == 0 && en.Flags&EntryStackGapDn != 0 && en.Prot == ProtNone {
@@ -60,6 +60,11 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 			}
 		}
 		return SigSEGVAccErr
+	}
+	if vs.Guards[e.atop(addr)] {
+		// A guard-region PTE marker, found only once access_error has
+		// let the access through (handle_mm_fault: VM_FAULT_SIGSEGV).
+		return SigSEGVMapErr
 	}
 	ft := Prot(access)
 	if ff&faultWire != 0 || en.Wired != 0 && !m.linux {
