@@ -13,7 +13,10 @@ package vmengine
 // plus non-fixed mmaps whose top-down address must match the kernel's - and
 // after every operation compares the result (value or errno), the whole
 // address space (start, end, permissions, file offset, path) and the
-// engine's invariants. When they differ, the kernel is right: the failure
+// engine's invariants. Among the operations are writes of a fresh value to
+// a page and reads of one (touch and peek, with the signal if the access
+// raises one), so what memory holds is compared too. The data file is
+// zeroed at every start. When they differ, the kernel is right: the failure
 // shows the operation, both results, the maps difference and the last
 // operations as scenario lines (see scenario/SYNTAX.md), ready to become a
 // testdata/linux/bug-*.scn reproducer.
@@ -95,6 +98,37 @@ func kdKernelResult(r int64) (uint64, string) {
 		return 0, name
 	}
 	return uint64(r), ""
+}
+
+// kdAccessResult renders the child's answer to touch or peek as the
+// scenario prints it: the value read (0 for a write) or the signal.
+func kdAccessResult(r int64) string {
+	if r >= 0 {
+		return strconv.FormatInt(r, 10)
+	}
+	signo, code := -r/1000, -r%1000
+	names := map[[2]int64]string{{11, 1}: "SIGSEGV SEGV_MAPERR", {11, 2}: "SIGSEGV SEGV_ACCERR", {11, 4}: "SIGSEGV SEGV_PKUERR",
+		{7, 2}: "SIGBUS BUS_ADRERR"}
+	if n, ok := names[[2]int64{signo, code}]; ok {
+		return n
+	}
+	return fmt.Sprintf("signal %d code %d", signo, code)
+}
+
+// kdEngineAccess performs touch or peek on the engine, rendered as
+// kdAccessResult renders the kernel's.
+func kdEngineAccess(s *kdSession, op kdOp) string {
+	var v uint64
+	var sig Signal
+	if op.call == "touch" {
+		sig = s.r.Eng.Touch(s.p, op.args[0], kdPage, AccessWrite, op.args[1])
+	} else {
+		v, sig = s.r.Eng.Peek(s.p, op.args[0])
+	}
+	if sig != SigNone {
+		return sig.String()
+	}
+	return strconv.FormatUint(v, 10)
 }
 
 func kdBits(v uint64, names []struct {
@@ -221,8 +255,10 @@ func (op kdOp) scenario(filePath string) string {
 			fl = "0"
 		}
 		s = []string{kdAddr(a[0]), kdNum(a[1]), fl}
-	case "brk":
+	case "brk", "peek":
 		s = []string{kdAddr(a[0])}
+	case "touch":
+		s = []string{kdAddr(a[0]), "P", `"w"`, kdNum(a[1])}
 	default:
 		s = []string{kdAddr(a[0]), kdNum(a[1])}
 	}
@@ -408,6 +444,7 @@ func kdBuildChild(t *testing.T, dir string) string {
 
 // kdGen generates operations from the kernel's current address space.
 type kdGen struct {
+	value     uint64 // the last value touch wrote
 	rnd       *rand.Rand
 	rows      []scenario.MapsLine // the kernel's maps after the last operation
 	protected [][2]uint64         // the exec image: never touched
@@ -563,9 +600,9 @@ func (g *kdGen) gen() kdOp {
 	}
 	x := g.intn(100)
 	switch {
-	case x < 30:
+	case x < 26:
 		return g.mmap()
-	case x < 40:
+	case x < 34:
 		return g.munmap()
 	case x < 54:
 		return g.mprotect()
@@ -577,11 +614,36 @@ func (g *kdGen) gen() kdOp {
 		return g.mlock()
 	case x < 91:
 		return g.munlock()
-	case x < 96:
+	case x < 94:
 		return g.brkOp()
-	default:
+	case x < 95:
 		return g.msync()
+	default:
+		return g.access()
 	}
+}
+
+// access writes a fresh value to a page (touch) or reads one (peek), most
+// often a mapped page of the window or the heap.
+func (g *kdGen) access() kdOp {
+	lo, hi, _ := g.region(false)
+	addr := lo + uint64(g.intn(int((hi-lo)/kdPage)))*kdPage
+	var mapped []scenario.MapsLine
+	for _, r := range g.rows {
+		if r.Start < hi && r.End > lo {
+			mapped = append(mapped, r)
+		}
+	}
+	if len(mapped) > 0 && g.chance(85) {
+		r := mapped[g.intn(len(mapped))]
+		s, e := max(r.Start, lo), min(r.End, hi)
+		addr = s + uint64(g.intn(int((e-s)/kdPage)))*kdPage
+	}
+	if g.chance(50) {
+		g.value++
+		return kdOp{"touch", []uint64{addr, g.value}, "touch"}
+	}
+	return kdOp{"peek", []uint64{addr}, "peek"}
 }
 
 func (g *kdGen) mmap() kdOp {
@@ -1087,6 +1149,13 @@ func kdSetup(t *testing.T) *kdEnv {
 // child's initial maps loaded by LoadImage and the data file open as fds 3
 // and 4.
 func (env *kdEnv) start() (*kdSession, error) {
+	// Zero the file: the last session's shared mappings wrote to it.
+	if err := env.rw.Truncate(0); err != nil {
+		return nil, err
+	}
+	if err := env.rw.Truncate(kdFilePgs * kdPage); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(env.bin)
 	cmd.Env = []string{}
 	cmd.Dir = env.dir
@@ -1200,22 +1269,29 @@ func (s *kdSession) step(op kdOp) (kdStep, error) {
 	if err != nil {
 		return st, fmt.Errorf("the child died: %v %s", err, s.stderr.String())
 	}
-	st.kv, st.kerr = kdKernelResult(kr)
 	if st.rows, err = kdParseMaps(mapsText); err != nil {
 		return st, err
 	}
 	st.mapsText = mapsText
-	kres := kdResult(st.kv, st.kerr)
-	st.line = op.scenario(s.env.dataPath) + " = " + kres
-
-	res, known := s.r.Pers.Syscall(s.r.Eng, s.p, op.call, kdEngineArgs(op, s.env.dataPath))
-	eres := "unknown call"
-	if known {
-		eres = kdResult(res.Ret, string(res.Errno))
-		if res.Signal != SigNone {
-			eres = res.Signal.String()
+	var kres, eres string
+	var res Result
+	if op.call == "touch" || op.call == "peek" {
+		kres, eres = kdAccessResult(kr), kdEngineAccess(s, op)
+	} else {
+		st.kv, st.kerr = kdKernelResult(kr)
+		kres = kdResult(st.kv, st.kerr)
+		var known bool
+		res, known = s.r.Pers.Syscall(s.r.Eng, s.p, op.call, kdEngineArgs(op, s.env.dataPath))
+		eres = "unknown call"
+		if known {
+			eres = kdResult(res.Ret, string(res.Errno))
+			if res.Signal != SigNone {
+				eres = res.Signal.String()
+			}
 		}
 	}
+	st.line = op.scenario(s.env.dataPath) + " = " + kres
+
 	cmpRows := kdIgnore(st.rows, s.env.ignore)
 	var diffs []string
 	if s.env.ignore["split"] {

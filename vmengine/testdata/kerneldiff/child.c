@@ -8,10 +8,14 @@
  *   mmap ADDR LEN PROT FLAGS FD OFF      munmap A L      mprotect A L P
  *   madvise A L ADV      mremap A OLD NEW FLAGS NEWADDR      mlock A L
  *   munlock A L      mlock2 A L F      brk A      maps
+ *   touch A V      peek A
  *
  * (numbers in hex with 0x, or decimal, optionally negative), performs each
  * as the raw system call and answers "=RESULT" (the raw return value: a
  * value, or -errno) followed by its /proc/self/maps and a line "END".
+ * touch stores the 8-byte value V at A, peek loads 8 bytes from A; they
+ * answer 0 or the value, or -(signo * 1000 + si_code) when the access
+ * raised SIGSEGV or SIGBUS (a handler resumes after the access).
  *
  * Started without arguments it sets a fixed layout up (personality
  * ADDR_NO_RANDOMIZE, RLIMIT_STACK 8 MiB, RLIMIT_MEMLOCK unlimited) and
@@ -29,6 +33,7 @@ typedef long i64;
 #define NR_mmap 9
 #define NR_mprotect 10
 #define NR_munmap 11
+#define NR_rt_sigaction 13
 #define NR_brk 12
 #define NR_mremap 25
 #define NR_msync 26
@@ -56,6 +61,60 @@ static i64 sys6(i64 n, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f)
 }
 
 static void die(int code) { sys6(NR_exit_group, code, 0, 0, 0, 0, 0); for (;;) ; }
+
+/*
+ * Faults of touch and peek: the handler records the signal and its si_code
+ * and resumes at fault_resume, just after the access.
+ */
+static volatile u64 fault_resume;
+static volatile i64 fault_info;
+
+void restorer(void);
+__asm__(".text\n"
+	"restorer:\n"
+	"	mov $15, %rax\n" /* rt_sigreturn */
+	"	syscall\n");
+
+static void on_fault(int sig, void *info, void *uc)
+{
+	fault_info = sig * 1000 + ((int *)info)[2];
+	*(u64 *)((char *)uc + 168) = fault_resume; /* uc_mcontext.gregs[REG_RIP] */
+}
+
+static void catch_faults(void)
+{
+	u64 act[4] = {(u64)on_fault, 0x4 | 0x04000000 | 0x40000000 /* SA_SIGINFO|SA_RESTORER|SA_NODEFER */,
+		      (u64)restorer, 0};
+	if (sys6(NR_rt_sigaction, 11 /* SIGSEGV */, (u64)act, 0, 8, 0, 0) < 0 ||
+	    sys6(NR_rt_sigaction, 7 /* SIGBUS */, (u64)act, 0, 8, 0, 0) < 0)
+		die(12);
+}
+
+/* access stores v at a (write) or loads from a, as touch and peek answer. */
+static i64 access(u64 a, u64 v, int write)
+{
+	u64 out = 0;
+	fault_info = 0;
+	if (write)
+		__asm__ volatile("lea 1f(%%rip), %%rax\n"
+				 "	mov %%rax, %0\n"
+				 "	movq %2, (%1)\n"
+				 "1:\n"
+				 : "=m"(fault_resume)
+				 : "r"(a), "r"(v)
+				 : "rax", "memory");
+	else
+		__asm__ volatile("lea 1f(%%rip), %%rax\n"
+				 "	mov %%rax, %1\n"
+				 "	movq (%2), %0\n"
+				 "1:\n"
+				 : "+r"(out), "=m"(fault_resume)
+				 : "r"(a)
+				 : "rax", "memory");
+	if (fault_info)
+		return -fault_info;
+	return write ? 0 : (i64)out;
+}
 
 /* All buffers are static: they live in the image's .bss, mapped at exec. */
 static char inbuf[1 << 16];
@@ -211,12 +270,19 @@ __attribute__((used)) void cmain(u64 *sp)
 		sys6(NR_execve, (u64) "/proc/self/exe", (u64)nargv, (u64)nenvp, 0, 0, 0);
 		die(10);
 	}
+	catch_faults();
 	answer(sys6(NR_brk, 0, 0, 0, 0, 0, 0));
 	char *l;
 	while ((l = readline()) != 0) {
 		char *name = word(&l);
 		if (streq(name, "maps")) {
 			answer(0);
+			continue;
+		}
+		if (streq(name, "touch") || streq(name, "peek")) {
+			int write = name[0] == 't';
+			u64 a = num(&l);
+			answer(access(a, write ? num(&l) : 0, write));
 			continue;
 		}
 		const struct call *c = calls;
