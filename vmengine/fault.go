@@ -117,25 +117,13 @@ func (vs *Vmspace) fault(addr uint64, access Access, value uint64, ff faultFlags
 		return SigNone
 	}
 	if en.Object == 0 && m.linux {
-		if id := vs.reusableAnon(en); id != 0 {
-			// __anon_vma_prepare: share a compatible neighbour's anon_vma.
-			id = vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
-			e.reference(id)
-			en.Object = id
-			m.put(en)
-		}
+		vs.anonVMAPrepare(&en)
+		changed = true
 	}
 	if en.Object == 0 {
-		size := e.atop(en.Size())
-		if m.linux {
-			size = e.atop(en.Offset) + size // objects are indexed by pgoff
-		}
-		o := e.allocAnon(size)
+		o := e.allocAnon(e.atop(en.Size()))
 		o.Charged = en.Charged
-		en.Object, en.Charged = o.ID, false
-		if !m.linux {
-			en.Offset = 0
-		}
+		en.Object, en.Charged, en.Offset = o.ID, false, 0
 		changed = true
 	}
 	if changed {
@@ -234,6 +222,12 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 		addr-prev.End < e.layout.StackGap {
 		return false
 	}
+	if st.Object == 0 && st.LFlags&LinuxMayShare == 0 && e.entryFile(st) == nil {
+		// expand_downwards prepares the anon_vma before the limits are
+		// checked: it stays even when the growth is refused.
+		vs.anonVMAPrepare(&st)
+		m.put(st)
+	}
 	grow := st.Start - addr
 	if st.End-addr > vs.Lim.Stack || m.Size+grow > vs.Lim.VMem {
 		return false
@@ -256,6 +250,22 @@ func (vs *Vmspace) expandDownwards(addr uint64) bool {
 		vs.LockedVM += grow
 	}
 	return true
+}
+
+// anonVMAPrepare gives en, a Linux private entry without an anon_vma, one:
+// a compatible neighbour's (find_mergeable_anon_vma) or a new object
+// indexed by pgoff. The caller stores en. Mirrors __anon_vma_prepare.
+func (vs *Vmspace) anonVMAPrepare(en *Entry) {
+	e := vs.eng
+	if id := vs.reusableAnon(*en); id != 0 {
+		id = vs.evictAliases(id, en.Offset, en.Offset+en.Size(), en.Start)
+		e.reference(id)
+		en.Object = id
+		return
+	}
+	o := e.allocAnon(e.atop(en.Offset) + e.atop(en.Size()))
+	o.Charged = en.Charged
+	en.Object, en.Charged = o.ID, false
 }
 
 // zeroPage returns the frame of the shared zero page (Linux's

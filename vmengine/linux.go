@@ -1173,13 +1173,7 @@ func (lx linux) madvise(e *Engine, p *Process, addr, length, behav uint64) (Resu
 				if cur, ok := vs.Map.Lookup(us); ok && cur.Object == 0 && cur.LFlags&LinuxMayShare == 0 && e.entryFile(cur) == nil {
 					// madvise_guard_install: anon_vma_prepare, which shares a
 					// compatible neighbour's anon_vma when it can.
-					if id := vs.reusableAnon(cur); id != 0 {
-						id = vs.evictAliases(id, cur.Offset, cur.Offset+cur.Size(), cur.Start)
-						e.reference(id)
-						cur.Object = id
-					} else {
-						cur.Object = e.allocAnon(e.atop(cur.Offset + cur.Size())).ID
-					}
+					vs.anonVMAPrepare(&cur)
 					vs.Map.put(cur)
 				}
 				for a := us; a < ue; a += e.cfg.PageSize {
