@@ -1,8 +1,8 @@
 package vmengine
 
-// A differential test of what the Linux personality's private memory
-// holds, against a page-level model, across fork, exit and every kind of
-// mremap.
+// A differential test of what the Linux personality's memory holds,
+// private and shared, against a page-level model, across fork, exit and
+// every kind of mremap.
 //
 // The kernel differential (kernel_diff_linux_test.go) checks maps, results
 // and contents against the real kernel, but in one process. The engine
@@ -14,8 +14,13 @@ package vmengine
 // written), fork copies the values, a write changes one process's page, a
 // move carries values to the new addresses, and everything new reads 0.
 // A page of a private file mapping reads the file (pwrite64 changes it)
-// until the process writes it, and again after MADV_DONTNEED; past the end
-// of the file it raises SIGBUS. MADV_DONTFORK keeps a page from fork's
+// until the process writes it, and again after MADV_DONTNEED or after
+// ftruncate cuts the file below it; past the end of the file it raises
+// SIGBUS. A page of a shared mapping (of the file, or
+// MAP_SHARED|MAP_ANONYMOUS memory, which is a shmem segment of the mapped
+// size) reads and writes its backing store, which every process and every
+// mapping of that store sees; fork's child shares it, moves keep it, and
+// a grown mapping's pages past the segment's end raise SIGBUS. MADV_DONTFORK keeps a page from fork's
 // child, MADV_WIPEONFORK gives the child zeros there (both travel with their
 // VMA, and a grown VMA's new pages share them).
 //
@@ -49,30 +54,34 @@ const (
 	lcPath    = "/tmp/vmscope-lcontent-data"
 )
 
-// lcPage is a page of the model: its protection and value; a page of a
-// private file mapping reads page fidx of the file until written (priv).
+// lcPage is a page of the model: its protection and value. A backed page
+// reads page idx of its store (seg 0: the file; seg k: shmem segment k);
+// a private one until written (priv, val), a shared one always, and its
+// writes go to the store.
 type lcPage struct {
 	prot       Prot
 	val        uint64
-	file       bool
-	fidx       uint64
+	backed     bool
+	shared     bool
+	seg        int
+	idx        uint64
 	priv       bool
 	dontFork   bool
 	wipeOnFork bool
 }
 
-// fresh is page i of a VMA grown from base (its first page): a file
-// mapping continues its offsets; anonymous memory reads 0.
+// fresh is page i of a VMA grown from base (its first page): a mapping of
+// a store continues its offsets; private anonymous memory reads 0.
 func fresh(base lcPage, i uint64) lcPage {
 	pg := lcPage{prot: base.prot, dontFork: base.dontFork, wipeOnFork: base.wipeOnFork}
-	if base.file {
-		pg.file, pg.fidx = true, base.fidx+i
+	if base.backed {
+		pg.backed, pg.shared, pg.seg, pg.idx = true, base.shared, base.seg, base.idx+i
 	}
 	return pg
 }
 
 // dropped is the page after its private content is gone (MADV_DONTNEED,
-// or the source of MREMAP_DONTUNMAP): the file again, or zeros.
+// or the source of MREMAP_DONTUNMAP): the store again, or zeros.
 func dropped(pg lcPage) lcPage {
 	pg.val, pg.priv = 0, false
 	return pg
@@ -83,13 +92,19 @@ type lcKind uint8
 const (
 	lcMmap lcKind = iota
 	lcMmapFile
+	lcMmapSharedFile
+	lcMmapShm
 	lcMunmap
 	lcMprotect
 	lcPwrite
+	lcTruncate
 	lcDontneed
 	lcForkAdvice
+	lcKeepAdvice
 	lcWrite
 	lcMremap
+	lcBrk
+	lcPopulate
 	lcFork
 	lcExit
 	lcCheck
@@ -110,6 +125,7 @@ type lcProc struct {
 	id    int
 	p     *Process
 	pages map[uint64]lcPage
+	brk   uint64 // the program break (page-aligned here)
 }
 
 func (pr *lcProc) name() string {
@@ -145,6 +161,8 @@ type lcRun struct {
 	e     *Engine
 	procs map[int]*lcProc
 	file  [lcFile]uint64
+	fsize uint64     // the file's size in pages (rounded up)
+	shm   [][]uint64 // shmem segment k is shm[k-1]
 	log   []string
 }
 
@@ -158,7 +176,7 @@ func newLCRun() (*lcRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &lcRun{pers: pers, e: r.Eng, procs: map[int]*lcProc{0: {p: p, pages: map[uint64]lcPage{}}}}
+	h := &lcRun{pers: pers, e: r.Eng, fsize: lcFile, procs: map[int]*lcProc{0: {p: p, pages: map[uint64]lcPage{}, brk: p.VS.Brk}}}
 	pr := h.procs[0]
 	h.logf(pr, "openat(AT_FDCWD, %q, O_RDWR|O_CREAT|O_TRUNC, 0644) = 3", lcPath)
 	if err := h.expect(h.call(pr, "openat", Arg{Val: ^uint64(99)}, Arg{Str: lcPath, IsStr: true},
@@ -197,17 +215,36 @@ func (h *lcRun) expect(r Result, ret uint64) error {
 	return nil
 }
 
+// locked reports whether the engine has mlocked a page of [vpn, vpn+n)
+// in pr (the kernel differential checks where it does).
+func (h *lcRun) locked(pr *lcProc, vpn, n uint64) bool {
+	hit := false
+	pr.p.VS.Map.Range(vpn*lcP, (vpn+n)*lcP, func(en Entry) bool {
+		hit = en.LFlags&LinuxLocked != 0
+		return !hit
+	})
+	return hit
+}
+
+// store returns the pages of a backed page's store.
+func (h *lcRun) store(pg lcPage) []uint64 {
+	if pg.seg == 0 {
+		return h.file[:h.fsize]
+	}
+	return h.shm[pg.seg-1]
+}
+
 // read returns what a read of the page gives: its value or a signal.
 func (h *lcRun) read(pg lcPage) (uint64, Signal) {
 	switch {
 	case pg.prot == ProtNone:
 		return 0, SigSEGVAccErr
-	case !pg.file || pg.priv:
+	case !pg.backed || pg.priv:
 		return pg.val, SigNone
-	case pg.fidx >= lcFile:
+	case pg.idx >= uint64(len(h.store(pg))):
 		return 0, SigBUSAdrErr
 	}
-	return h.file[pg.fidx], SigNone
+	return h.store(pg)[pg.idx], SigNone
 }
 
 func protName(p Prot) string {
@@ -276,8 +313,13 @@ func (h *lcRun) gen(rng *rand.Rand, nextChild *int) lcOp {
 	switch k := rng.IntN(100); {
 	case k < 12:
 		op.kind, op.vpn, op.n, op.prot = lcMmap, window(), uint64(1+rng.IntN(6)), prot()
-		if rng.IntN(3) == 0 {
+		switch rng.IntN(6) {
+		case 0:
 			op.kind, op.arg = lcMmapFile, uint64(rng.IntN(lcFile-4))
+		case 1:
+			op.kind, op.arg = lcMmapSharedFile, uint64(rng.IntN(lcFile-4))
+		case 2:
+			op.kind = lcMmapShm
 		}
 	case k < 18:
 		op.kind, op.vpn, op.n = lcMunmap, window(), uint64(1+rng.IntN(6))
@@ -287,19 +329,36 @@ func (h *lcRun) gen(rng *rand.Rand, nextChild *int) lcOp {
 	case k < 26:
 		op.kind, op.prot = lcMprotect, prot()
 		op.vpn, op.n, _ = run(6)
-	case k < 32:
+	case k < 30:
 		op.kind, op.arg, op.val = lcPwrite, uint64(rng.IntN(lcFile)), uint64(1+rng.IntN(255))
+	case k < 32:
+		op.kind, op.arg = lcTruncate, uint64(rng.IntN(lcFile+1))
 	case k < 35:
 		op.kind = lcDontneed
 		op.vpn, op.n, _ = run(6)
+		if rng.IntN(3) == 0 {
+			op.val = 9 // MADV_REMOVE
+		}
 	case k < 38:
 		op.kind, op.val = lcForkAdvice, []uint64{10, 11, 18, 19}[rng.IntN(4)]
 		op.vpn, op.n, _ = run(6)
-	case k < 58:
+	case k < 41:
+		op.kind, op.val = lcKeepAdvice, lcKeepCalls[rng.IntN(len(lcKeepCalls))].code
+		op.vpn, op.n, _ = run(6)
+		if rng.IntN(4) == 0 {
+			op.n += uint64(rng.IntN(3)) // maybe over a hole
+		}
+	case k < 55:
 		op.kind = lcWrite
 		if vpns := pr.mapped(); len(vpns) > 0 {
 			op.vpn, op.n = vpns[rng.IntN(len(vpns))], 1
 		}
+	case k < 58:
+		op.kind = lcPopulate
+		op.vpn, op.n, _ = run(6)
+	case k < 62:
+		op.kind = lcBrk
+		op.arg = uint64(int64(pr.brk) + int64(rng.IntN(11)-4)*lcP)
 	case k < 84:
 		op.kind = lcMremap
 		first, n, ok := run(8)
@@ -339,18 +398,33 @@ func (h *lcRun) exec(op lcOp) error {
 		return nil
 	}
 	switch op.kind {
-	case lcMmap, lcMmapFile:
+	case lcMmap, lcMmapFile, lcMmapSharedFile, lcMmapShm:
 		if op.n == 0 {
 			return nil
 		}
 		a := op.vpn * lcP
-		if op.kind == lcMmapFile {
-			h.logf(pr, "mmap(%#x, %d*P, %s, MAP_PRIVATE|MAP_FIXED, 3, %d*P) = %#x", a, op.n, protName(op.prot), op.arg, a)
-			if err := h.expect(h.call(pr, "mmap", vals(a, op.n*lcP, uint64(op.prot), 0x12, 3, op.arg*lcP)...), a); err != nil {
+		switch op.kind {
+		case lcMmapFile, lcMmapSharedFile:
+			flags, shared, name := uint64(0x12), false, "MAP_PRIVATE"
+			if op.kind == lcMmapSharedFile {
+				flags, shared, name = 0x11, true, "MAP_SHARED"
+			}
+			h.logf(pr, "mmap(%#x, %d*P, %s, %s|MAP_FIXED, 3, %d*P) = %#x", a, op.n, protName(op.prot), name, op.arg, a)
+			if err := h.expect(h.call(pr, "mmap", vals(a, op.n*lcP, uint64(op.prot), flags, 3, op.arg*lcP)...), a); err != nil {
 				return err
 			}
 			for i := range op.n {
-				pr.pages[op.vpn+i] = lcPage{prot: op.prot, file: true, fidx: op.arg + i}
+				pr.pages[op.vpn+i] = lcPage{prot: op.prot, backed: true, shared: shared, idx: op.arg + i}
+			}
+			return nil
+		case lcMmapShm:
+			h.logf(pr, "mmap(%#x, %d*P, %s, MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = %#x", a, op.n, protName(op.prot), a)
+			if err := h.expect(h.call(pr, "mmap", vals(a, op.n*lcP, uint64(op.prot), 0x31, ^uint64(0), 0)...), a); err != nil {
+				return err
+			}
+			h.shm = append(h.shm, make([]uint64, op.n))
+			for i := range op.n {
+				pr.pages[op.vpn+i] = lcPage{prot: op.prot, backed: true, shared: true, seg: len(h.shm), idx: i}
 			}
 			return nil
 		}
@@ -389,9 +463,30 @@ func (h *lcRun) exec(op lcOp) error {
 			return err
 		}
 		h.file[op.arg] = op.val
+		h.fsize = max(h.fsize, op.arg+1)
+	case lcTruncate:
+		h.logf(pr, "ftruncate(3, %d*P) = 0", op.arg)
+		if err := h.expect(h.call(pr, "ftruncate", vals(3, op.arg*lcP)...), 0); err != nil {
+			return err
+		}
+		if op.arg < h.fsize {
+			clear(h.file[op.arg:h.fsize])
+			// truncate_pagecache: private copies past the end go too.
+			for _, q := range h.procs {
+				for v, pg := range q.pages {
+					if pg.backed && pg.seg == 0 && pg.priv && pg.idx >= op.arg {
+						q.pages[v] = dropped(pg)
+					}
+				}
+			}
+		}
+		h.fsize = op.arg
 	case lcDontneed:
-		if op.n == 0 || !pr.fullyMapped(op.vpn, op.n) {
-			return nil
+		if op.n == 0 || !pr.fullyMapped(op.vpn, op.n) || h.locked(pr, op.vpn, op.n) {
+			return nil // EINVAL on VM_LOCKED memory, after the VMAs before it
+		}
+		if op.val == 9 {
+			return h.remove(pr, op)
 		}
 		h.logf(pr, "madvise(%#x, %d*P, MADV_DONTNEED) = 0", op.vpn*lcP, op.n)
 		if err := h.expect(h.call(pr, "madvise", vals(op.vpn*lcP, op.n*lcP, 4)...), 0); err != nil {
@@ -400,6 +495,27 @@ func (h *lcRun) exec(op lcOp) error {
 		for i := range op.n {
 			pr.pages[op.vpn+i] = dropped(pr.pages[op.vpn+i])
 		}
+	case lcKeepAdvice:
+		if op.n == 0 {
+			return nil
+		}
+		// Whatever the engine answers, no page changes, but for mlock's
+		// populate (below).
+		c := lcKeepCalls[slices.IndexFunc(lcKeepCalls, func(c lcCall) bool { return c.code == op.val })]
+		if op.val == lcMlock {
+			return h.mlock(pr, op)
+		}
+		args := vals(op.vpn*lcP, op.n*lcP, op.val)
+		name, what := "madvise", ", "+c.name
+		switch op.val {
+		case lcMlock, lcMunlock:
+			name, what, args = c.name, "", args[:2]
+		case lcMlock2:
+			name, what, args = c.name, ", MLOCK_ONFAULT", vals(op.vpn*lcP, op.n*lcP, 1)
+		}
+		r := h.call(pr, name, args...)
+		h.logf(pr, "%s(%#x, %d*P%s) = %v", name, op.vpn*lcP, op.n, what, r)
+		return h.checkAll()
 	case lcForkAdvice:
 		if op.n == 0 || !pr.fullyMapped(op.vpn, op.n) {
 			return nil
@@ -407,8 +523,8 @@ func (h *lcRun) exec(op lcOp) error {
 		names := map[uint64]string{10: "MADV_DONTFORK", 11: "MADV_DOFORK", 18: "MADV_WIPEONFORK", 19: "MADV_KEEPONFORK"}
 		if op.val == 18 {
 			for i := range op.n {
-				if pr.pages[op.vpn+i].file {
-					return nil // EINVAL on a file mapping, after the VMAs before it
+				if pr.pages[op.vpn+i].backed {
+					return nil // EINVAL on a file or shmem mapping, after the VMAs before it
 				}
 			}
 		}
@@ -434,14 +550,18 @@ func (h *lcRun) exec(op lcOp) error {
 		var want Signal
 		if pg.prot&ProtWrite == 0 {
 			want = SigSEGVAccErr
-		} else if pg.file && !pg.priv && pg.fidx >= lcFile {
+		} else if pg.backed && !pg.priv && pg.idx >= uint64(len(h.store(pg))) {
 			want = SigBUSAdrErr
 		}
 		h.logf(pr, "touch(%#x, P, \"w\", %d) = %s", op.vpn*lcP, op.val, sigOrZero(want))
 		if got := h.e.Touch(pr.p, op.vpn*lcP, lcP, AccessWrite, op.val); got != want {
 			return fmt.Errorf("touch: got %v, want %v", got, want)
 		}
-		if want == SigNone {
+		switch {
+		case want != SigNone:
+		case pg.shared:
+			h.store(pg)[pg.idx] = op.val
+		default:
 			pg.val, pg.priv = op.val, true
 			pr.pages[op.vpn] = pg
 		}
@@ -450,11 +570,30 @@ func (h *lcRun) exec(op lcOp) error {
 			return nil
 		}
 		return h.mremap(pr, op)
+	case lcBrk:
+		return h.brk(pr, op.arg)
+	case lcPopulate:
+		if op.n == 0 || !pr.fullyMapped(op.vpn, op.n) {
+			return nil
+		}
+		for i := range op.n {
+			pg := pr.pages[op.vpn+i]
+			if _, sig := h.read(pg); sig != SigNone || pg.prot&ProtWrite == 0 {
+				return nil // EINVAL or EFAULT
+			}
+		}
+		// Every page is faulted for write (private ones copied, where
+		// shared); what each holds stays.
+		h.logf(pr, "madvise(%#x, %d*P, MADV_POPULATE_WRITE) = 0", op.vpn*lcP, op.n)
+		if err := h.expect(h.call(pr, "madvise", vals(op.vpn*lcP, op.n*lcP, 23)...), 0); err != nil {
+			return err
+		}
+		h.populateWrite(pr, op.vpn, op.n)
 	case lcFork:
 		if len(h.procs) >= lcMaxProc {
 			return nil
 		}
-		child := &lcProc{id: int(op.arg), pages: make(map[uint64]lcPage, len(pr.pages))}
+		child := &lcProc{id: int(op.arg), pages: make(map[uint64]lcPage, len(pr.pages)), brk: pr.brk}
 		for v, pg := range pr.pages {
 			switch {
 			case pg.dontFork:
@@ -487,10 +626,118 @@ func (h *lcRun) exec(op lcOp) error {
 	return nil
 }
 
+// brk moves pr's break to nb where the engine lets it (the kernel
+// differential checks where it may): the heap grows by fresh private
+// anonymous pages (a VMA of its own flags: DONTFORK and WIPEONFORK do not
+// carry over) or shrinks, unmapping what lies between.
+func (h *lcRun) brk(pr *lcProc, nb uint64) error {
+	r := h.call(pr, "brk", Arg{Val: nb})
+	if r.Failed() || r.Ret != nb && r.Ret != pr.brk {
+		return fmt.Errorf("brk(%#x): got %v, want %#x or %#x", nb, r, nb, pr.brk)
+	}
+	h.logf(pr, "brk(%#x) = %#x", nb, r.Ret)
+	if r.Ret != nb || nb == pr.brk {
+		return nil
+	}
+	for v := nb / lcP; v < pr.brk/lcP; v++ {
+		delete(pr.pages, v)
+	}
+	for v := pr.brk / lcP; v < nb/lcP; v++ {
+		pr.pages[v] = lcPage{prot: ProtRead | ProtWrite}
+	}
+	pr.brk = nb
+	return nil
+}
+
+// remove makes MADV_REMOVE of op's range where every page is shared: it
+// punches a hole in the stores there (they read zeros, in every mapping;
+// private copies of the file's pages stay).
+func (h *lcRun) remove(pr *lcProc, op lcOp) error {
+	for i := range op.n {
+		if !pr.pages[op.vpn+i].shared {
+			return nil // EINVAL or EACCES, after the VMAs before it
+		}
+	}
+	h.logf(pr, "madvise(%#x, %d*P, MADV_REMOVE) = 0", op.vpn*lcP, op.n)
+	if err := h.expect(h.call(pr, "madvise", vals(op.vpn*lcP, op.n*lcP, 9)...), 0); err != nil {
+		return err
+	}
+	for i := range op.n {
+		pg := pr.pages[op.vpn+i]
+		if st := h.store(pg); pg.idx < uint64(len(st)) {
+			st[pg.idx] = 0
+		}
+	}
+	return nil
+}
+
+// mlock locks op's range where the result is plain (every page mapped,
+// accessible and not past the end of its store) and populates it as
+// populate_vma_page_range does: writable private mappings are faulted for
+// write, so private file pages become the process's copies of the file as
+// it is now.
+func (h *lcRun) mlock(pr *lcProc, op lcOp) error {
+	if !pr.fullyMapped(op.vpn, op.n) {
+		return nil
+	}
+	for i := range op.n {
+		if _, sig := h.read(pr.pages[op.vpn+i]); sig != SigNone {
+			return nil // ENOMEM: populate fails on PROT_NONE or past the end
+		}
+	}
+	h.logf(pr, "mlock(%#x, %d*P) = 0", op.vpn*lcP, op.n)
+	if err := h.expect(h.call(pr, "mlock", vals(op.vpn*lcP, op.n*lcP)...), 0); err != nil {
+		return err
+	}
+	h.populateWrite(pr, op.vpn, op.n)
+	return h.checkAll()
+}
+
+// populateWrite applies a populate of [vpn, vpn+n) to the model: writable
+// private file pages not yet copied become copies of the file.
+func (h *lcRun) populateWrite(pr *lcProc, vpn, n uint64) {
+	for i := range n {
+		pg, ok := pr.pages[vpn+i]
+		if !ok || !pg.backed || pg.shared || pg.priv || pg.prot&ProtWrite == 0 {
+			continue
+		}
+		if v, sig := h.read(pg); sig == SigNone {
+			pg.val, pg.priv = v, true
+			pr.pages[vpn+i] = pg
+		}
+	}
+}
+
+// lcCall is an madvise behaviour (or a locking call) that changes no
+// page's contents.
+type lcCall struct {
+	code uint64
+	name string
+}
+
+const (
+	lcMlock   = 1000
+	lcMunlock = 1001
+	lcMlock2  = 1002
+)
+
+var lcKeepCalls = []lcCall{{0, "MADV_NORMAL"}, {1, "MADV_RANDOM"}, {2, "MADV_SEQUENTIAL"}, {3, "MADV_WILLNEED"},
+	{12, "MADV_MERGEABLE"}, {13, "MADV_UNMERGEABLE"}, {14, "MADV_HUGEPAGE"}, {15, "MADV_NOHUGEPAGE"},
+	{16, "MADV_DONTDUMP"}, {17, "MADV_DODUMP"}, {20, "MADV_COLD"}, {21, "MADV_PAGEOUT"},
+	{22, "MADV_POPULATE_READ"}, {25, "MADV_COLLAPSE"},
+	{lcMlock, "mlock"}, {lcMunlock, "munlock"}, {lcMlock2, "mlock2"}}
+
 // mremap makes the mremap of op and, when the engine accepts it, applies
 // its effect to the model.
 func (h *lcRun) mremap(pr *lcProc, op lcOp) error {
 	first, oldLen, newLen, flags := op.vpn, op.n, op.arg, op.val
+	// mremap of VM_LOCKED memory populates what it grows by (mm_populate),
+	// unless it was locked on fault.
+	locked := h.locked(pr, first, 1)
+	pr.p.VS.Map.Range(first*lcP, (first+1)*lcP, func(en Entry) bool {
+		locked = locked && en.LFlags&LinuxLockOnFault == 0
+		return true
+	})
 	r := h.call(pr, "mremap", vals(first*lcP, oldLen*lcP, newLen*lcP, flags, op.dst*lcP)...)
 	if r.Failed() {
 		h.logf(pr, "mremap(%#x, %d*P, %d*P, %s, %#x) = %v", first*lcP, oldLen, newLen, lcRemapNames[flags], op.dst*lcP, r)
@@ -508,6 +755,9 @@ func (h *lcRun) mremap(pr *lcProc, op lcOp) error {
 		}
 		for i := oldLen; i < newLen; i++ {
 			pr.pages[first+i] = fresh(base, i)
+		}
+		if locked && newLen > oldLen {
+			h.populateWrite(pr, first+oldLen, newLen-oldLen)
 		}
 		return nil
 	}
@@ -532,6 +782,9 @@ func (h *lcRun) mremap(pr *lcProc, op lcOp) error {
 		} else {
 			delete(pr.pages, to+i)
 		}
+	}
+	if locked && newLen > oldLen && flags&lcDontUnmap == 0 {
+		h.populateWrite(pr, to+oldLen, newLen-oldLen)
 	}
 	return nil
 }
