@@ -762,6 +762,8 @@ func (fb *freebsd) mlock(e *Engine, p *Process, addr, length uint64) (Result, bo
 		return ok(0)
 	case KernInvalidArgument:
 		return failWhy("EINVAL", "(vm_map_wire: KERN_INVALID_ARGUMENT)")
+	case KernOutOfBounds:
+		return failWhy("ENOMEM", "a page of the range cannot be faulted in: it is past the end of its file (vm_map_wire: KERN_OUT_OF_BOUNDS)")
 	}
 	return failWhy("ENOMEM", "a hole or a PROT_NONE entry in the range (vm_map_wire with VM_MAP_WIRE_NOHOLES)")
 }
@@ -805,7 +807,7 @@ func (fb *freebsd) mlockall(e *Engine, p *Process, how uint64) (Result, bool) {
 			if rv == KernResourceShortage {
 				return fail("ENOMEM")
 			}
-			return fail("EAGAIN")
+			return failWhy("EAGAIN", "a page could not be wired: past the end of its file (sys_mlockall: vm_map_wire failed)")
 		}
 	}
 	return ok(0)

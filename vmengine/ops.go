@@ -582,8 +582,11 @@ const (
 // wire wires [start, end): every page is faulted in (with the entry's full
 // protection, so private writable pages are copied now) and the entries'
 // wired counts raised, a user wiring counting once. Without WireHolesOK a
-// hole or a PROT_NONE entry fails and undoes the work. Mirrors
-// vm_map_wire_locked.
+// hole or a PROT_NONE entry fails and undoes the work; with it or without,
+// a page that cannot be faulted in (a file page past the end of the file:
+// KERN_OUT_OF_BOUNDS) stops there and undoes the wiring, this entry's
+// included (vm_map_wire_entry_failure), leaving the pages faulted so far
+// mapped and the copies made. Mirrors vm_map_wire_locked.
 func (vs *Vmspace) wire(start, end uint64, flags WireFlags) Kern {
 	m := &vs.Map
 	e := vs.eng
@@ -626,16 +629,20 @@ func (vs *Vmspace) wire(start, end uint64, flags WireFlags) Kern {
 			en.Flags |= EntryUserWired
 		}
 		m.put(en)
+		done = append(done, en)
 		if first {
 			for a := en.Start; a < en.End; a += e.cfg.PageSize {
 				// vm_fault_wire asks for VM_PROT_NONE; the wired entry's full
 				// protection is then used (so writable COW pages are copied).
-				vs.fault(a, 0, 0, faultWire|faultNoStore)
+				if vs.fault(a, 0, 0, faultWire|faultNoStore) != SigNone {
+					rv = KernOutOfBounds
+					break
+				}
 			}
-			// The faults may have replaced the entry's object.
-			en, _ = m.Lookup(en.Start)
+			if rv != KernSuccess {
+				break
+			}
 		}
-		done = append(done, en)
 	}
 	if rv == KernSuccess && prevEnd < end && !holesOK {
 		rv = KernInvalidAddress
