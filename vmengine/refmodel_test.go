@@ -33,13 +33,26 @@ package vmengine
 // msync INVALIDATE and fresh or ZERO pages clear it); where it may be, such
 // a read may succeed (with the right content) or raise SEGV_ACCERR.
 //
+// Files: every run opens one file (fd 3, read-write, inherited by every
+// child) whose pages are cells of their own, the vnode object's: a shared
+// mapping shows them, a private one shows them until it writes (needs-copy
+// over them), pwrite changes them, ftruncate cuts them (they read 0 when
+// the file grows again), and a fault that reaches one past the end of the
+// file raises SIGBUS (vm_fault: pindex >= object->size). Private copies
+// made before a truncation stay (vnode_pager_setsize leaves shadow objects
+// alone). Wiring (mlock, mlockall, MAP_WIREFUTURE) faults every page, so a
+// page past the end fails it: mlock ENOMEM, mlockall EAGAIN, the new
+// mapping of mmap left unwired.
+//
 // Operations: mmap (MAP_FIXED anonymous private/shared/neither, PROT_MAX,
 // MAP_GUARD, MAP_EXCL, NOSYNC/NOCORE and harmless flags, invalid
-// combinations; non-fixed with the hint rules and first fit, adopted when
-// the model can track the result), munmap, mprotect (with PROT_MAX),
-// minherit, madvise (all advice, MADV_PROTECT), mlock, munlock, mlockall,
-// munlockall, msync, touch r/w/x, peek, fork, exit — with unaligned,
-// empty, wrapping and out-of-map arguments among them.
+// combinations; the file, shared or private, at a page offset, with bad
+// descriptors and offsets among them; non-fixed with the hint rules and
+// first fit, adopted when the model can track the result), munmap,
+// mprotect (with PROT_MAX), minherit, madvise (all advice, MADV_PROTECT),
+// mlock, munlock, mlockall, munlockall, msync, pwrite and ftruncate of the
+// file, touch r/w/x, peek, fork, exit — with unaligned, empty, wrapping
+// and out-of-map arguments among them.
 //
 // Each operation runs on both sides; after every operation the result
 // (value, errno or signal) is compared, the engine's map entries are
@@ -81,6 +94,10 @@ const (
 	refMaxLive = 4          // live processes at most (generator)
 
 	refLimit = refBase + refPages*refP
+
+	refFilePages = 32 // pages of the file the model tracks: mappings, pwrite and ftruncate stay inside
+	refFileInit  = 8  // pages the file has at the start of a run
+	refFD        = 3  // the file's descriptor in every process
 )
 
 // FreeBSD mman.h values used by the generator and the model.
@@ -108,20 +125,105 @@ const (
 // The model.
 
 // refCell is one piece of memory at page granularity: a value, or (has
-// false) whatever the cell below shows, or zero at the bottom.
+// false) whatever the cell below shows, or zero at the bottom. A page of
+// the file is a cell with file set (and always a value).
 type refCell struct {
 	val  uint64
 	has  bool
 	back *refCell
+	file *refFile
+	idx  int // the file page this cell is
 }
 
-func (c *refCell) read() uint64 {
+// read returns what the cell shows; bus reports that it shows a page of
+// the file past the file's end (a fault there raises SIGBUS).
+func (c *refCell) read() (v uint64, bus bool) {
 	for ; c != nil; c = c.back {
+		if c.file != nil && c.idx >= c.file.pages() {
+			return 0, true
+		}
 		if c.has {
-			return c.val
+			return c.val, false
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// filePage returns the file page the cell shows, or nil when it shows a
+// value of its own (or zero memory).
+func (c *refCell) filePage() *refCell {
+	for ; c != nil; c = c.back {
+		if c.file != nil {
+			return c
+		}
+		if c.has {
+			return nil
+		}
+	}
+	return nil
+}
+
+// refFile is the file the model's fd names: its size and its pages. A
+// page's cell is the vnode object's page, shared by every mapping.
+// tainted marks pages that were cut off while a process had them wired:
+// FreeBSD keeps such a page in the object, wired and invalid
+// (vm_object_page_remove), and vm_fault_copy_entry (fork of wired writable
+// memory, write access added to user-wired memory) copies its stale
+// contents; the harness leaves those two operations out there.
+type refFile struct {
+	size    uint64
+	cells   [refFilePages]*refCell
+	tainted [refFilePages]bool
+}
+
+func newRefFile(size uint64) *refFile {
+	f := &refFile{size: size}
+	for i := range f.cells {
+		f.cells[i] = &refCell{has: true, file: f, idx: i}
+	}
+	return f
+}
+
+// pages is the file's size in pages, the last partial page included
+// (the vnode object's size).
+func (f *refFile) pages() int { return int(refRound(f.size) / refP) }
+
+// write is pwrite of n bytes of value v at off: every page it touches
+// holds v (the model's contents are a value per page), and the file grows
+// to off+n.
+func (f *refFile) write(off, n, v uint64) {
+	if n == 0 {
+		return
+	}
+	for i := off / refP; i <= (off+n-1)/refP; i++ {
+		f.cells[i].val = v
+	}
+	f.size = max(f.size, off+n)
+}
+
+// truncate is ftruncate (vnode_pager_setsize): pages past the new end are
+// dropped, so they read 0 if the file grows again. procs are the live
+// processes, whose wired pages of the file a cut taints.
+func (f *refFile) truncate(size uint64, procs []*refProc) {
+	f.size = size
+	for i := f.pages(); i < refFilePages; i++ {
+		f.cells[i].val = 0
+		for _, rp := range procs {
+			for j := range rp.pages {
+				pg := &rp.pages[j]
+				if pg.mapped && pg.wired && pg.obj.filePage() == f.cells[i] {
+					f.tainted[i] = true
+				}
+			}
+		}
+	}
+}
+
+// staleCopy reports that copying pg now would go through
+// vm_fault_copy_entry to a page the model cannot know (see refFile).
+func (pg *refPage) staleCopy() bool {
+	c := pg.obj.filePage()
+	return c != nil && c.file.tainted[c.idx]
 }
 
 // refPage is what a process can observe about one page.
@@ -156,7 +258,7 @@ func (pg *refPage) write(v uint64) {
 // copyUp is a write fault that stores nothing: the page's current content
 // is copied into its own cell (wiring a writable page, vm_fault_copy_entry).
 func (pg *refPage) copyUp() {
-	v := pg.obj.read()
+	v, _ := pg.obj.read()
 	switch {
 	case pg.nc:
 		pg.obj = &refCell{val: v, has: true}
@@ -274,10 +376,12 @@ func (rp *refProc) firstFit(start, size uint64) (uint64, bool) {
 	}
 }
 
-// modelMmap derives mmap's outcome (kern_mmap → vm_mmap_object →
-// vm_map_find_min / vm_map_fixed). apply, when not nil, changes the model.
-// outside reports a successful placement the model cannot track.
-func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, errno Errno, apply func(), outside bool) {
+// modelMmap derives mmap's outcome (kern_mmap → vn_mmap → vm_mmap_object →
+// vm_map_find_min / vm_map_fixed). fd is -1 or a descriptor (refFD names
+// file, opened read-write); pos the file offset. apply, when not nil,
+// changes the model. outside reports a successful placement the model
+// cannot track.
+func (rp *refProc) modelMmap(addr, length, protArg, flags, fd, pos uint64, file *refFile) (ret uint64, errno Errno, apply func(), outside bool) {
 	if protArg&^uint64(7|7<<16) != 0 {
 		return 0, "EINVAL", nil, false
 	}
@@ -290,7 +394,7 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 		maxp = ProtAll // vm.imply_prot_max=0
 	}
 	flags &^= rMapRes0020 | rMapRes0040
-	if length == 0 { // fd is -1 and pos 0, so MAP_ANON passes
+	if length == 0 || flags&rMapAnon != 0 && (fd != ^uint64(0) || pos != 0) {
 		return 0, "EINVAL", nil, false
 	}
 	if flags&^uint64(rMapShared|rMapPrivate|rMapFixed|rMapHasSema|rMapStack|rMapNoSync|rMapAnon|
@@ -303,12 +407,14 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 	if flags&(rMapShared|rMapPrivate) == rMapShared|rMapPrivate {
 		return 0, "EINVAL", nil, false
 	}
-	if flags&rMapGuard != 0 && (prot != ProtNone ||
+	if flags&rMapGuard != 0 && (prot != ProtNone || fd != ^uint64(0) || pos != 0 ||
 		flags&^uint64(rMapFixed|rMapGuard|rMapExcl|rMap32Bit|rMapAlignMsk) != 0) {
 		return 0, "EINVAL", nil, false
 	}
-	size := refRound(length)
-	if length > size {
+	pageoff := pos & (refP - 1)
+	pos -= pageoff
+	size := refRound(length + pageoff)
+	if length+pageoff < length || length > size {
 		return 0, "ENOMEM", nil, false
 	}
 	if flags&(rMapAlignMsk|rMapStack) != 0 {
@@ -317,6 +423,7 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 	fixed := flags&rMapFixed != 0
 	minAddr := uint64(0)
 	if fixed {
+		addr -= pageoff
 		if addr&(refP-1) != 0 {
 			return 0, "EINVAL", nil, false
 		}
@@ -335,8 +442,15 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 		}
 		minAddr = refHeapEnd
 	}
-	if flags&(rMapGuard|rMapAnon) == 0 {
-		return 0, "EBADF", nil, false // fget_mmap(-1)
+	isFile := flags&(rMapGuard|rMapAnon) == 0
+	if isFile {
+		if fd != refFD {
+			return 0, "EBADF", nil, false // fget_mmap
+		}
+		if flags&(rMapShared|rMapPrivate) == 0 {
+			return 0, "EINVAL", nil, false // P_OSREL_MAP_FSTRICT
+		}
+		// vn_mmap: read-write descriptor, so max_prot is PROT_MAX's.
 	}
 	guard := flags&rMapGuard != 0
 	if guard {
@@ -368,10 +482,16 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 		}
 		addr = a
 	}
-	if addr < refBase || addr+size > refLimit {
-		return addr, "", nil, true
+	if addr < refBase || addr+size > refLimit || isFile && pos/refP+size/refP > refFilePages {
+		return addr + pageoff, "", nil, true
 	}
 	np := refPage{mapped: true, guard: guard, prot: prot, max: maxp, inh: InheritCopy}
+	if isFile {
+		np.nc = flags&rMapPrivate != 0 // MAP_COPY_ON_WRITE
+		// MAP_PREFAULT_PARTIAL: resident pages of the file may be entered
+		// read-only at once (pmap_enter_object), executable or not.
+		np.pte = prot&(ProtRead|ProtExec) != 0
+	}
 	if flags&rMapShared != 0 {
 		np.inh = InheritShare
 	}
@@ -387,14 +507,32 @@ func (rp *refProc) modelMmap(addr, length, protArg, flags uint64) (ret uint64, e
 		lo, hi := refSpan(start, start+size)
 		for i := lo; i < hi; i++ {
 			rp.pages[i] = np
-			// MAP_WIREFUTURE: vm_mmap_object wires the new range
-			// (NOHOLES: refused as a whole without READ or EXECUTE).
-			if rp.wireFuture && !guard && prot&(ProtRead|ProtExec) != 0 {
-				rp.pages[i].wired, rp.pages[i].pte = true, true
+			if isFile {
+				rp.pages[i].obj = file.cells[int(pos/refP)+i-lo]
+			}
+		}
+		// MAP_WIREFUTURE: vm_mmap_object wires the new range (NOHOLES:
+		// refused as a whole without READ or EXECUTE), faulting page by
+		// page with the full protection; a page past the end of the file
+		// fails it and the range is left unwired (the error is ignored),
+		// the copies made before it stay.
+		if rp.wireFuture && !guard && prot&(ProtRead|ProtExec) != 0 {
+			for i := lo; i < hi; i++ {
+				pg := &rp.pages[i]
+				if _, bus := pg.obj.read(); bus {
+					for j := lo; j < i; j++ {
+						rp.pages[j].wired = false
+					}
+					break
+				}
+				pg.wired, pg.pte = true, true
+				if prot&ProtWrite != 0 {
+					pg.copyUp()
+				}
 			}
 		}
 	}
-	return addr, "", apply, false
+	return addr + pageoff, "", apply, false
 }
 
 // modelMunmap is kern_munmap: holes are fine.
@@ -573,6 +711,9 @@ func (rp *refProc) modelMlock(addr, length uint64) Errno {
 		if pg.wired {
 			continue // a user wiring counts once
 		}
+		if _, bus := pg.obj.read(); bus {
+			return "ENOMEM" // vm_fault: KERN_OUT_OF_BOUNDS
+		}
 		todo = append(todo, pg)
 		pg.pte = true // faulted in
 		if pg.prot&ProtWrite != 0 {
@@ -585,8 +726,10 @@ func (rp *refProc) modelMlock(addr, length uint64) Errno {
 	return ""
 }
 
-// modelMsync is kern_msync and vm_map_sync (anonymous memory: nothing to
-// write back). Per entry in order: MS_INVALIDATE of user-wired memory →
+// modelMsync is kern_msync and vm_map_sync. No content changes: dirty file
+// pages are written back and, with MS_INVALIDATE, dropped from the vnode
+// object and every page table (vm_object_sync), so they read the same from
+// the file again. Per entry in order: MS_INVALIDATE of user-wired memory →
 // EBUSY, then a hole after it → ENOMEM; size 0 means the entry holding addr.
 func (rp *refProc) modelMsync(addr, length, flags uint64) Errno {
 	pageoff := addr & (refP - 1)
@@ -627,7 +770,8 @@ func (rp *refProc) modelMsync(addr, length, flags uint64) Errno {
 
 // modelMlockall is sys_mlockall: MCL_FUTURE sets MAP_WIREFUTURE;
 // MCL_CURRENT wires the whole map HOLESOK, skipping entries with neither
-// READ nor EXECUTE (RLIMIT_MEMLOCK is infinite here).
+// READ nor EXECUTE (RLIMIT_MEMLOCK is infinite here). A page past the end
+// of the file stops it: EAGAIN, nothing newly wired, copies made stay.
 func (rp *refProc) modelMlockall(how uint64) Errno {
 	if how == 0 || how&^3 != 0 {
 		return "EINVAL"
@@ -636,16 +780,24 @@ func (rp *refProc) modelMlockall(how uint64) Errno {
 		rp.wireFuture = true
 	}
 	if how&1 != 0 {
+		var wired []*refPage
 		for i := range rp.pages {
 			pg := &rp.pages[i]
 			if !pg.mapped || pg.guard || pg.prot&(ProtRead|ProtExec) == 0 || pg.wired {
 				continue
+			}
+			if _, bus := pg.obj.read(); bus {
+				for _, w := range wired {
+					w.wired = false
+				}
+				return "EAGAIN"
 			}
 			pg.pte = true
 			if pg.prot&ProtWrite != 0 {
 				pg.copyUp()
 			}
 			pg.wired = true
+			wired = append(wired, pg)
 		}
 	}
 	return ""
@@ -694,7 +846,10 @@ func (rp *refProc) modelMunlock(addr, length uint64) Errno {
 // unreadable present page: a page mapped W-only or X-only (entered by an
 // earlier write or execution) reads fine in hardware. Where the model cannot
 // tell whether such a PTE is present, either outcome is right: maybe
-// reports that (the access then changes nothing the model sees).
+// reports that (the access then changes nothing the model sees). A fault
+// the protection allows that reaches a page of the file past its end
+// raises SIGBUS (BUS_OBJERR); no PTE maps such a page (truncation removed
+// them all).
 func (rp *refProc) access(a uint64, acc Access, v uint64) (sig Signal, maybe bool) {
 	pg := rp.at(a)
 	if pg == nil || !pg.mapped {
@@ -703,14 +858,18 @@ func (rp *refProc) access(a uint64, acc Access, v uint64) (sig Signal, maybe boo
 	if pg.guard || pg.prot == ProtNone {
 		return SigSEGVAccErr, false
 	}
+	_, bus := pg.obj.read()
 	if acc == AccessRead && pg.prot&ProtRead == 0 {
-		if !pg.pte {
+		if !pg.pte || bus {
 			return SigSEGVAccErr, false
 		}
 		return SigNone, true
 	}
 	if !Prot(acc).Subset(pg.prot) {
 		return SigSEGVAccErr, false
+	}
+	if bus {
+		return SigBUSObjErr, false
 	}
 	pg.pte = true
 	if pg.wired && pg.prot&ProtWrite != 0 {
@@ -773,7 +932,8 @@ func (rp *refProc) modelFork(child *refProc) {
 			case pp.guard:
 			case pp.wired && pp.prot&ProtWrite != 0:
 				// Writable wired memory is copied at once.
-				c.obj, c.nc = &refCell{val: pp.obj.read(), has: true}, false
+				v, _ := pp.obj.read() // the harness skips forks that would copy a stale page
+				c.obj, c.nc = &refCell{val: v, has: true}, false
 				c.pte = true
 			case pp.obj != nil:
 				pp.nc = true // both sides copy on their first write
@@ -789,6 +949,34 @@ func (rp *refProc) modelFork(child *refProc) {
 		}
 		child.pages[i] = c
 	}
+}
+
+// staleFork reports that fork would copy a wired writable page at once
+// from a page truncation left stale (see refFile).
+func (rp *refProc) staleFork() bool {
+	for i := range rp.pages {
+		pg := &rp.pages[i]
+		if pg.mapped && pg.wired && pg.prot&ProtWrite != 0 && pg.inh == InheritCopy && pg.staleCopy() {
+			return true
+		}
+	}
+	return false
+}
+
+// staleUpgrade reports that adding write access in [addr, addr+length)
+// may copy a user-wired page from a page truncation left stale.
+func (rp *refProc) staleUpgrade(addr, length uint64) bool {
+	end := addr + length
+	if end < addr {
+		end = ^uint64(0)
+	}
+	lo, hi := refSpan(refTrunc(addr), end)
+	for i := lo; i < hi; i++ {
+		if pg := &rp.pages[i]; pg.mapped && pg.wired && pg.prot&ProtWrite == 0 && pg.staleCopy() {
+			return true
+		}
+	}
+	return false
 }
 
 // ---------------------------------------------------------------------------
@@ -812,21 +1000,27 @@ const (
 	rOpMsync
 	rOpMlockall
 	rOpMunlockall
+	rOpPwrite
+	rOpFtruncate
 )
 
 var refOpNames = [...]string{"mmap", "munmap", "mprotect", "minherit", "madvise", "mlock", "munlock",
-	"touch", "peek", "fork", "exit", "check", "msync", "mlockall", "munlockall"}
+	"touch", "peek", "fork", "exit", "check", "msync", "mlockall", "munlockall", "pwrite", "ftruncate"}
 
 // refOp is one generated operation. proc is the acting process's id. For
-// mmap a is prot and b flags; mprotect a is prot; minherit a is the
-// inheritance; madvise a is the advice; touch a is the access and b the
-// value written; fork b is the child's id.
+// mmap a is prot, b flags, fd the descriptor (0 stands for -1) and pos the
+// offset; mprotect a is prot; minherit a is the inheritance; madvise a is
+// the advice; touch a is the access and b the value written; fork b is the
+// child's id; pwrite writes length bytes of value a at offset addr;
+// ftruncate sets the size to length.
 type refOp struct {
 	kind   refOpKind
 	proc   int
 	addr   uint64
 	length uint64
 	a, b   uint64
+	fd     int
+	pos    uint64
 }
 
 // refMismatch is one disagreement between model and engine.
@@ -847,6 +1041,7 @@ func (m *refMismatch) String() string {
 type refHarness struct {
 	e      *Engine
 	fb     *freebsd
+	file   *refFile
 	procs  []*refProc // by id; nil: not created or exited
 	lines  []string   // transcript of the current op
 	result string     // outcome of the current op, for the coverage summary
@@ -869,7 +1064,27 @@ func newRefHarness() *refHarness {
 		panic(err)
 	}
 	p.VS.Lim.MemLock, p.VS.LimMax.MemLock = Infinity, Infinity
-	return &refHarness{e: e, fb: fb, procs: []*refProc{{id: 0, p: p}}}
+	// The file (refPrelude's lines).
+	path := Arg{Str: refFilePath, IsStr: true}
+	if r, _ := fb.Syscall(e, p, "openat", []Arg{{Val: fbAtFdcwd}, path, {Val: 2 | 0x200}, {Val: 0o600}}); r.Errno != "" || r.Ret != refFD {
+		panic("refmodel: openat: " + r.String())
+	}
+	if r, _ := fb.Syscall(e, p, "ftruncate", refArgs(refFD, refFileInit*refP)); r.Errno != "" {
+		panic("refmodel: ftruncate: " + r.String())
+	}
+	return &refHarness{e: e, fb: fb, file: newRefFile(refFileInit * refP), procs: []*refProc{{id: 0, p: p}}}
+}
+
+const (
+	refFilePath = "/tmp/vmscope-refmodel"
+	fbAtFdcwd   = uint64(0xffffffffffffff9c)
+)
+
+// refPrelude is what every run starts with, as scenario lines.
+var refPrelude = []string{
+	"@personality freebsd",
+	fmt.Sprintf("openat(AT_FDCWD, %q, O_RDWR|O_CREAT, 0600) = %d", refFilePath, refFD),
+	fmt.Sprintf("ftruncate(%d, %s) = 0", refFD, refLenStr(refFileInit*refP)),
 }
 
 // checkLayout verifies the engine's layout is the one the model assumes.
@@ -963,14 +1178,18 @@ func (h *refHarness) step(o refOp) (mm *refMismatch, skipped bool) {
 
 	switch o.kind {
 	case rOpMmap:
-		line := fmt.Sprintf("mmap(%s, %s, %s, %s, -1, 0)", refAddrStr(o.addr), refLenStr(o.length),
-			refProtStr(o.a), refFlagsStr(o.b))
-		ret, errno, apply, outside := rp.modelMmap(o.addr, o.length, o.a, o.b)
+		fd := ^uint64(0)
+		if o.fd != 0 {
+			fd = uint64(o.fd)
+		}
+		line := fmt.Sprintf("mmap(%s, %s, %s, %s, %d, %s)", refAddrStr(o.addr), refLenStr(o.length),
+			refProtStr(o.a), refFlagsStr(o.b), int64(fd), refPosStr(o.pos))
+		ret, errno, apply, outside := rp.modelMmap(o.addr, o.length, o.a, o.b, fd, o.pos, h.file)
 		if outside {
 			return nil, true
 		}
 		res, _ := h.fb.Syscall(e, p, "mmap", []Arg{{Val: o.addr}, {Val: o.length}, {Val: o.a}, {Val: o.b},
-			{Val: ^uint64(0)}, {Val: 0}})
+			{Val: fd}, {Val: o.pos}})
 		exp := refErrnoResult(errno)
 		if errno == "" {
 			exp = fmt.Sprintf("%#x", ret)
@@ -988,6 +1207,9 @@ func (h *refHarness) step(o refOp) (mm *refMismatch, skipped bool) {
 		want := rp.modelMunmap(o.addr, o.length)
 		mm = checkErrno("munmap", refArgs(o.addr, o.length), line, want)
 	case rOpMprotect:
+		if o.a&uint64(ProtWrite) != 0 && rp.staleUpgrade(o.addr, o.length) {
+			return nil, true
+		}
 		line := fmt.Sprintf("mprotect(%s, %s, %s)", refAddrStr(o.addr), refLenStr(o.length), refProtStr(o.a))
 		want := rp.modelMprotect(o.addr, o.length, o.a)
 		mm = checkErrno("mprotect", refArgs(o.addr, o.length, o.a), line, want)
@@ -1041,8 +1263,27 @@ func (h *refHarness) step(o refOp) (mm *refMismatch, skipped bool) {
 		}
 	case rOpPeek:
 		mm = h.peek(rp, o.addr, name)
+	case rOpPwrite:
+		line := fmt.Sprintf("pwrite(%d, \"\\x%02x\", %s, %s)", refFD, o.a, refLenStr(o.length), refPosStr(o.addr))
+		res, _ := h.fb.Syscall(e, p, "pwrite", []Arg{{Val: refFD}, {Str: string([]byte{byte(o.a)}), IsStr: true},
+			{Val: o.length}, {Val: o.addr}})
+		if res.Errno != "" || res.Signal != SigNone || res.Ret != o.length {
+			return callMismatch(line, refLenStr(o.length), refResultString(res)), false
+		}
+		h.file.write(o.addr, o.length, o.a)
+		h.say("%s%s = %s", pre, line, refLenStr(o.length))
+		h.result = "ok"
+	case rOpFtruncate:
+		line := fmt.Sprintf("ftruncate(%d, %s)", refFD, refLenStr(o.length))
+		mm = checkErrno("ftruncate", refArgs(refFD, o.length), line, "")
+		if mm == nil {
+			h.file.truncate(o.length, h.live())
+		}
 	case rOpFork:
 		if int(o.b) < len(h.procs) { // ids only grow: this one was used
+			return nil, true
+		}
+		if rp.staleFork() {
 			return nil, true
 		}
 		cp, err := e.Fork(p, 0)
@@ -1128,7 +1369,7 @@ func (h *refHarness) peek(rp *refProc, a uint64, name string) *refMismatch {
 	sig, maybe := rp.access(a, AccessRead, 0)
 	want := uint64(0)
 	if sig == SigNone {
-		want = rp.at(a).obj.read()
+		want, _ = rp.at(a).obj.read()
 		exp = fmt.Sprintf("%d", want)
 		if maybe {
 			exp += " or " + refSigStr(SigSEGVAccErr)
@@ -1255,6 +1496,13 @@ func refLenStr(n uint64) string {
 		return fmt.Sprintf("%d", n)
 	}
 	return fmt.Sprintf("%#x", n)
+}
+
+func refPosStr(n uint64) string {
+	if n == 0 {
+		return "0"
+	}
+	return refLenStr(n)
 }
 
 func refProtNames(p uint64) string {
@@ -1551,13 +1799,57 @@ func (g *refGen) mmapFlags(fixed bool) uint64 {
 	return f
 }
 
+// fileMap turns mmap o of n pages into a mapping of the file: shared or
+// private, at a page offset that keeps it inside the model's file pages;
+// now and then a bad descriptor, neither SHARED nor PRIVATE, an offset
+// off a page boundary, or MAP_ANON or MAP_GUARD with the descriptor.
+func (g *refGen) fileMap(o *refOp, n int) {
+	o.b &^= rMapShared | rMapPrivate | rMapAnon | rMapGuard | rMapPrefault | rMapHasSema |
+		rMapRes0020 | rMapRes0040 | rMapRes0080
+	o.b |= []uint64{rMapShared, rMapPrivate}[g.pick(2)]
+	o.fd = refFD
+	n = min(max(n, 1), refFilePages)
+	o.pos = uint64(g.pick(refFilePages-n+1)) * refP
+	switch g.pick(24) {
+	case 0:
+		o.fd = 7 // EBADF
+	case 1:
+		o.b &^= rMapShared | rMapPrivate // EINVAL
+	case 2:
+		o.pos += uint64(1 + g.pick(refP-1)) // fixed: EINVAL
+	case 3:
+		o.b |= []uint64{rMapAnon, rMapGuard}[g.pick(2)] // EINVAL
+	}
+}
+
 // next returns the next operation for h.
 func (g *refGen) next(h *refHarness) refOp {
 	live := h.live()
 	rp := live[g.pick(len(live))]
 	g.cur = rp
 	o := refOp{proc: rp.id}
-	switch c := g.pick(100); {
+	switch c := g.pick(106); {
+	case c >= 103:
+		o.kind = rOpFtruncate
+		o.length = uint64(g.pick(refFilePages+1)) * refP
+		if g.chance(6) && o.length > 0 {
+			o.length -= uint64(1 + g.pick(refP-1))
+		}
+	case c >= 100:
+		o.kind = rOpPwrite
+		o.a = uint64(0x80 + g.pick(0x7f))
+		n := 1 + g.pick(4)
+		o.addr = uint64(g.pick(refFilePages-n+1)) * refP
+		o.length = uint64(n) * refP
+		switch g.pick(8) {
+		case 0:
+			o.length -= uint64(1 + g.pick(refP-1))
+		case 1:
+			o.addr += uint64(1 + g.pick(refP-1))
+			o.length -= refP
+		case 2:
+			o.length = 0
+		}
 	case c < 16: // MAP_FIXED
 		o.kind = rOpMmap
 		n := 1 + g.pick(8)
@@ -1578,6 +1870,9 @@ func (g *refGen) next(h *refHarness) refOp {
 		if o.b&rMapGuard != 0 && !g.chance(8) {
 			o.a &^= 7
 		}
+		if g.chance(3) {
+			g.fileMap(&o, n)
+		}
 	case c < 22: // placed by the kernel
 		o.kind = rOpMmap
 		o.length = uint64(1+g.pick(8)) * refP
@@ -1597,6 +1892,9 @@ func (g *refGen) next(h *refHarness) refOp {
 		o.b = g.mmapFlags(false)
 		if o.b&rMapGuard != 0 && !g.chance(8) {
 			o.a &^= 7
+		}
+		if g.chance(3) {
+			g.fileMap(&o, int(o.length/refP))
 		}
 	case c < 30:
 		o.kind, o.addr, o.length = rOpMunmap, g.addr(), g.length()
@@ -1816,7 +2114,7 @@ func refMinimize(ops []refOp, kind string, budget time.Duration) []refOp {
 		}
 		try(func(o refOp) bool { return o.proc == id && id != 0 || o.kind == rOpFork && int(o.b) == id })
 	}
-	for k := rOpMmap; k <= rOpCheck; k++ {
+	for k := range refOpKind(len(refOpNames)) {
 		try(func(o refOp) bool { return o.kind == k })
 	}
 	for round := 0; round < 4; round++ {
@@ -1905,7 +2203,9 @@ func refReport(where string, r *refRun, mm *refMismatch, minimize bool) string {
 	from := max(0, len(r.lines)-20)
 	if !minimize && len(r.lines) <= 300 {
 		from = 0 // a short (fuzz) run: all of it, replayable
-		fmt.Fprintf(&b, "    @personality freebsd\n")
+		for _, l := range refPrelude {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
 	}
 	for k := from; k < len(r.lines); k++ {
 		ls := r.lines[k]
@@ -1922,7 +2222,9 @@ func refReport(where string, r *refRun, mm *refMismatch, minimize bool) string {
 		mm2, r2 := refReplay(small)
 		if mm2 != nil {
 			fmt.Fprintf(&b, "minimized reproduction (%d ops; save as testdata/bug-NAME.scn):\n", len(r2.ops))
-			fmt.Fprintf(&b, "    @personality freebsd\n")
+			for _, l := range refPrelude {
+				fmt.Fprintf(&b, "    %s\n", l)
+			}
 			for _, ls := range r2.lines {
 				for _, l := range ls {
 					fmt.Fprintf(&b, "    %s\n", l)
@@ -2072,6 +2374,22 @@ func cLock(id, page, n int) refStep {
 	return cOp(refOp{kind: rOpMlock, proc: id, addr: refAddr(page), length: uint64(n) * refP})
 }
 
+// cFile maps n pages of the file from file page fpage at page, fixed.
+func cFile(id, page, n int, prot, flags uint64, fpage int) refStep {
+	return cOp(refOp{kind: rOpMmap, proc: id, addr: refAddr(page), length: uint64(n) * refP, a: prot,
+		b: flags | rMapFixed, fd: refFD, pos: uint64(fpage) * refP})
+}
+
+// cPwrite writes value v to n pages of the file from file page fpage.
+func cPwrite(id, fpage, n int, v uint64) refStep {
+	return cOp(refOp{kind: rOpPwrite, proc: id, addr: uint64(fpage) * refP, length: uint64(n) * refP, a: v})
+}
+
+// cTrunc sets the file's size to n pages.
+func cTrunc(id, n int) refStep {
+	return cOp(refOp{kind: rOpFtruncate, proc: id, length: uint64(n) * refP})
+}
+
 // cSee: process id reads v at page (peeked on the engine too).
 func cSee(id, page int, v uint64) refStep {
 	return refStep{op: refOp{kind: rOpPeek, proc: id, addr: refAddr(page)}, expect: true, want: v}
@@ -2091,6 +2409,26 @@ var refCorners = []struct {
 	name  string
 	steps []refStep
 }{
+	{"a private file mapping shows the file until it writes; a shared one writes the file", []refStep{
+		cPwrite(0, 0, 4, 0x81), cFile(0, 0, 4, cRW, rMapPrivate, 0), cFile(0, 4, 4, cRW, rMapShared, 0),
+		cSee(0, 0, 0x81), cW(0, 0, 1, 5), cSee(0, 0, 5), cSee(0, 4, 0x81),
+		cW(0, 5, 1, 7), cSee(0, 1, 7), cPwrite(0, 0, 1, 0x90), cSee(0, 0, 5), cSee(0, 4, 0x90),
+	}},
+	{"truncation: SIGBUS past the end, private copies stay, regrown pages read 0", []refStep{
+		cFile(0, 0, 4, cRW, rMapShared, 4), cFile(0, 4, 4, cRW, rMapPrivate, 4), cW(0, 0, 4, 1), cW(0, 4, 1, 2),
+		cTrunc(0, 5), cSee(0, 0, 1), cFault(0, 1, SigBUSObjErr), cSee(0, 4, 2), cFault(0, 5, SigBUSObjErr),
+		cTrunc(0, 8), cSee(0, 1, 0), cSee(0, 5, 0), cSee(0, 4, 2),
+	}},
+	{"a shared file mapping copied into a child writes the file from neither side", []refStep{
+		cFile(0, 0, 1, cRW, rMapShared, 0), cW(0, 0, 1, 1), cInh(0, 0, 1, InheritCopy), cFork(0, 1),
+		cW(0, 0, 1, 2), cFile(0, 1, 1, cRW, rMapShared, 0), cSee(0, 1, 1), cSee(1, 0, 1), cSee(0, 0, 2),
+		cW(1, 0, 1, 3), cSee(0, 1, 1),
+	}},
+	{"wiring stops at the end of the file and leaves the range unwired", []refStep{
+		cFile(0, 0, 4, cRW, rMapPrivate, 6), cPwrite(0, 6, 1, 0x85), cLock(0, 0, 4), cSee(0, 0, 0x85),
+		cPwrite(0, 6, 1, 0x86), cSee(0, 0, 0x85), cFault(0, 2, SigBUSObjErr),
+		cOp(refOp{kind: rOpMlockall, a: 3}), cFile(0, 8, 1, cR, rMapShared, 9), cFault(0, 8, SigBUSObjErr),
+	}},
 	{"fork COPY is a snapshot; SHARE is one cell", []refStep{
 		cMap(0, 0, 2, cRW, rMapPrivate), cMap(0, 2, 1, cRW, rMapShared),
 		cW(0, 0, 3, 1), cFork(0, 1),
@@ -2162,16 +2500,19 @@ func TestDifferentialCorners(t *testing.T) {
 						t.Fatalf("step %d: no process %d", i, o.proc)
 					}
 					pg := rp.at(o.addr)
-					sig, _ := SigNone, false
+					sig := SigNone
+					v, bus := uint64(0), false
 					if pg == nil || !pg.mapped {
 						sig = SigSEGVMapErr
 					} else if pg.guard || pg.prot&ProtRead == 0 {
 						sig = SigSEGVAccErr
+					} else if v, bus = pg.obj.read(); bus {
+						sig = SigBUSObjErr
 					}
-					if sig != st.wantSig || sig == SigNone && pg.obj.read() != st.want {
+					if sig != st.wantSig || sig == SigNone && v != st.want {
 						got := fmt.Sprint(sig)
 						if sig == SigNone {
-							got = fmt.Sprint(pg.obj.read())
+							got = fmt.Sprint(v)
 						}
 						t.Fatalf("step %d: the model's %s reads %s at %#x, the corner says %d/%v",
 							i, rp.name(), got, o.addr, st.want, st.wantSig)
